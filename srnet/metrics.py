@@ -1,0 +1,125 @@
+"""The SR evaluation protocol, written down once.
+
+PSNR and SSIM as the super-resolution literature reports them:
+
+* on the luma channel Y of ITU-R BT.601 in studio range (white -> 235, black -> 16),
+* with a border of ``scale`` pixels cropped on every side,
+* on 8-bit values (the SR output is clamped to [0, 1] and rounded to 1/255 steps first),
+* computed in float64 and averaged over images (the mean of per-image PSNRs, not the PSNR of the
+  mean squared error).
+
+Every tensor image here is float, RGB channel order, values in [0, 1], shape (N, 3, H, W), unless
+the docstring says (N, 1, H, W) luma.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+# BT.601 studio-range coefficients for inputs in [0, 1] (MATLAB's rgb2ycbcr), outputs in [0, 1].
+_Y = (65.481 / 255.0, 128.553 / 255.0, 24.966 / 255.0)
+_CB = (-37.797 / 255.0, -74.203 / 255.0, 112.0 / 255.0)
+_CR = (112.0 / 255.0, -93.786 / 255.0, -18.214 / 255.0)
+_OFFSET = (16.0 / 255.0, 128.0 / 255.0, 128.0 / 255.0)
+
+
+def _matrix(dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor]:
+    m = torch.tensor([_Y, _CB, _CR], dtype=dtype, device=device)  # (3, 3) rows Y, Cb, Cr
+    off = torch.tensor(_OFFSET, dtype=dtype, device=device).view(1, 3, 1, 1)
+    return m, off
+
+
+def rgb_to_ycbcr(rgb: Tensor) -> Tensor:
+    """RGB (N, 3, H, W) in [0, 1] -> YCbCr (N, 3, H, W), Y in [16/255, 235/255]."""
+    m, off = _matrix(rgb.dtype, rgb.device)
+    return torch.einsum("ij,njhw->nihw", m, rgb) + off
+
+
+def ycbcr_to_rgb(ycc: Tensor) -> Tensor:
+    """Inverse of :func:`rgb_to_ycbcr` (no clamping)."""
+    m, off = _matrix(ycc.dtype, ycc.device)
+    return torch.einsum("ij,njhw->nihw", torch.linalg.inv(m), ycc - off)
+
+
+def rgb_to_y(rgb: Tensor) -> Tensor:
+    """RGB (N, 3, H, W) in [0, 1] -> luma Y (N, 1, H, W) in [16/255, 235/255].
+
+    A one-channel input is taken to be Y already and returned unchanged.
+    """
+    if rgb.shape[1] == 1:
+        return rgb
+    w = torch.tensor(_Y, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
+    return (rgb * w).sum(1, keepdim=True) + _OFFSET[0]
+
+
+def quantize(img: Tensor) -> Tensor:
+    """Clamp to [0, 1] and round to the nearest 8-bit level; stays float in [0, 1]."""
+    return img.clamp(0, 1).mul(255).round().div(255)
+
+
+def crop_border(img: Tensor, border: int) -> Tensor:
+    """Remove ``border`` pixels from each side of (N, C, H, W)."""
+    if border <= 0:
+        return img
+    h, w = img.shape[-2:]
+    if h <= 2 * border or w <= 2 * border:
+        raise ValueError(f"image of {h}x{w} is too small to crop a border of {border} pixels")
+    return img[..., border:-border, border:-border]
+
+
+def _y255(img: Tensor, border: int, round_input: bool) -> Tensor:
+    """Y on the 0..255 scale, float64, border cropped. Rounds `img` to 8 bit first if asked."""
+    img = img.detach().to(torch.float64)
+    if round_input:
+        img = quantize(img)
+    return crop_border(rgb_to_y(img), border) * 255.0
+
+
+def psnr(sr: Tensor, hr: Tensor, border: int = 0, round_sr: bool = True) -> Tensor:
+    """Per-image Y-PSNR in dB, shape (N,), float64.
+
+    Args:
+        sr: (N, 3, H, W) RGB or (N, 1, H, W) Y, in [0, 1]; clamped and rounded to 8 bit when
+            ``round_sr`` (the protocol).
+        hr: same shape as ``sr``; the ground truth, already 8-bit (not rounded again).
+        border: pixels cropped from each side, normally the scale.
+        round_sr: quantize ``sr`` to 8 bit first.
+
+    Identical images give ``inf``.
+    """
+    if sr.shape != hr.shape:
+        raise ValueError(f"psnr: shapes differ, sr {tuple(sr.shape)} vs hr {tuple(hr.shape)}")
+    diff = _y255(sr, border, round_sr) - _y255(hr, border, False)
+    mse = diff.pow(2).flatten(1).mean(1)
+    return 10.0 * torch.log10(255.0**2 / mse)
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> Tensor:
+    x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    g = g / g.sum()
+    return (g[:, None] * g[None, :]).view(1, 1, size, size)
+
+
+def ssim(sr: Tensor, hr: Tensor, border: int = 0, round_sr: bool = True) -> Tensor:
+    """Per-image SSIM on Y (Wang et al. 2004: 11x11 Gaussian, sigma 1.5, K1=0.01, K2=0.03, L=255).
+
+    Same inputs and protocol as :func:`psnr`; 'valid' filtering (no padding). Shape (N,), float64.
+    """
+    if sr.shape != hr.shape:
+        raise ValueError(f"ssim: shapes differ, sr {tuple(sr.shape)} vs hr {tuple(hr.shape)}")
+    x = _y255(sr, border, round_sr)  # (N, 1, h, w)
+    y = _y255(hr, border, False)
+    win = _gaussian_window().to(x.device)
+    if min(x.shape[-2:]) < win.shape[-1]:
+        raise ValueError(f"ssim needs at least 11x11 pixels after the border crop, got {tuple(x.shape[-2:])}")
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    mu_x, mu_y = F.conv2d(x, win), F.conv2d(y, win)
+    sxx = F.conv2d(x * x, win) - mu_x**2
+    syy = F.conv2d(y * y, win) - mu_y**2
+    sxy = F.conv2d(x * y, win) - mu_x * mu_y
+    num = (2 * mu_x * mu_y + c1) * (2 * sxy + c2)
+    den = (mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2)
+    return (num / den).flatten(1).mean(1)

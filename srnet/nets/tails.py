@@ -1,0 +1,160 @@
+"""Upsampling tails: the last layer of FSRCNN, which turns LR features into the HR image.
+
+* ``deconv``       learnable ``ConvTranspose2d`` with stride = scale (FSRCNN's). Its kernel size k
+                   must be a multiple of the stride: each output pixel then receives the same number
+                   of kernel taps (k / s per axis). Otherwise the overlaps are uneven and the output
+                   carries a checkerboard pattern with the period of the stride (Odena et al., 2016).
+* ``pixelshuffle`` sub-pixel convolution: a conv producing s*s*C channels, then pixel shuffle.
+* ``resize_conv``  nearest-neighbour upsampling, then a convolution.
+* ``bed_of_nails`` zero insertion (each pixel at the top-left of its s x s block), then a convolution.
+
+All tails map (N, c_in, H, W) features to (N, c_out, s*H, s*W), for any H, W >= 1.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+DEFAULT_KERNEL = {2: 8, 3: 9, 4: 12}
+TAILS = ("deconv", "pixelshuffle", "resize_conv", "bed_of_nails")
+
+
+class CheckerboardError(ValueError):
+    """A transposed-convolution kernel that is not a multiple of its stride."""
+
+
+def default_kernel(scale: int) -> int:
+    """FSRCNN's tail kernel for a scale: 8 / 9 / 12 for x2 / x3 / x4, else 3 * scale."""
+    return DEFAULT_KERNEL.get(scale, 3 * scale)
+
+
+def deconv_padding(kernel: int, stride: int) -> tuple[int, int]:
+    """(padding, output_padding) so ConvTranspose2d maps H -> stride * H exactly.
+
+    Output = (H - 1) * s - 2p + k + op, so we need 2p - op = k - s. When k - s is even the kernel
+    is centred on each LR pixel's footprint, (i + 1/2) * s - 1/2 in HR coordinates.
+    """
+    excess = kernel - stride
+    if excess <= 0:
+        return 0, -excess
+    pad = (excess + 1) // 2
+    return pad, 2 * pad - excess
+
+
+def overlap_kernel(kernel: int, stride: int) -> Tensor:
+    """A separable (k, k) kernel whose taps sum to 1 in every output phase.
+
+    It is a box of width s convolved with a box of width k - s + 1: the box of width s makes every
+    phase receive the same total weight, so a flat input gives a flat output (no checkerboard).
+    Used to initialise the deconvolution when k % s == 0.
+    """
+    a = torch.ones(stride)
+    b = torch.ones(kernel - stride + 1)
+    g = torch.conv1d(a.view(1, 1, -1), b.flip(0).view(1, 1, -1), padding=kernel - stride)
+    g = g.flatten()
+    g = g / g.sum() * stride  # each phase sums to 1
+    return g[:, None] * g[None, :]
+
+
+class DeconvTail(nn.Module):
+    """``ConvTranspose2d`` upsampling by ``scale`` with output exactly ``scale`` x the input size.
+
+    Args:
+        c_in: feature channels in.
+        c_out: image channels out (1 for Y, 3 for RGB).
+        scale: the stride.
+        kernel: kernel size; a multiple of ``scale`` unless ``allow_checkerboard``.
+        allow_checkerboard: permit k % s != 0 (for demonstrations of the artifact).
+        init: ``"smooth"`` (per-channel gains times :func:`overlap_kernel`, so a flat input upsamples
+            flat; only when k % s == 0) or ``"gaussian"`` (N(0, 0.001), the FSRCNN paper's).
+    """
+
+    def __init__(self, c_in: int, c_out: int, scale: int, kernel: int | None = None,
+                 allow_checkerboard: bool = False, init: str = "smooth") -> None:
+        super().__init__()
+        kernel = default_kernel(scale) if kernel is None else int(kernel)
+        if kernel < 1:
+            raise ValueError(f"model.net.tail_kernel must be >= 1, got {kernel}")
+        if kernel % scale and not allow_checkerboard:
+            raise CheckerboardError(
+                f"model.net.tail_kernel={kernel} is not a multiple of the stride (scale={scale}). "
+                f"A transposed convolution places one copy of its k x k kernel every {scale} pixels "
+                f"and sums the overlaps; with k % s != 0 some output pixels receive more kernel taps "
+                f"than others, which prints a checkerboard pattern of period {scale} on the image. "
+                f"Use a multiple of {scale} (default {default_kernel(scale)}), or set "
+                f"model.net.allow_checkerboard=true to build it anyway for a demonstration."
+            )
+        self.scale, self.kernel = scale, kernel
+        pad, out_pad = deconv_padding(kernel, scale)
+        self.deconv = nn.ConvTranspose2d(c_in, c_out, kernel, stride=scale, padding=pad,
+                                         output_padding=out_pad)
+        self.reset_parameters(init)
+
+    @torch.no_grad()
+    def reset_parameters(self, init: str = "smooth") -> None:
+        w = self.deconv.weight  # (c_in, c_out, k, k)
+        if init == "smooth" and self.kernel % self.scale == 0:
+            gains = torch.randn(w.shape[0], w.shape[1], 1, 1) * (1.0 / w.shape[0]) ** 0.5
+            w.copy_(gains * overlap_kernel(self.kernel, self.scale))
+        elif init in ("gaussian", "smooth"):
+            nn.init.normal_(w, std=1e-3)
+        else:
+            raise ValueError(f"model.net.tail_init={init!r}: choose 'smooth' or 'gaussian'")
+        nn.init.zeros_(self.deconv.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.deconv(x)  # (N, c_in, H, W) -> (N, c_out, s*H, s*W)
+
+
+class PixelShuffleTail(nn.Sequential):
+    """Sub-pixel convolution: conv to s*s*c_out channels, then ``PixelShuffle(s)``."""
+
+    def __init__(self, c_in: int, c_out: int, scale: int, kernel: int = 3) -> None:
+        super().__init__(nn.Conv2d(c_in, c_out * scale * scale, kernel, padding=kernel // 2),
+                         nn.PixelShuffle(scale))
+
+
+class ResizeConvTail(nn.Module):
+    """Nearest-neighbour upsampling by ``scale``, then a ``kernel`` x ``kernel`` convolution."""
+
+    def __init__(self, c_in: int, c_out: int, scale: int, kernel: int = 9) -> None:
+        super().__init__()
+        self.scale = scale
+        self.conv = nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(F.interpolate(x, scale_factor=self.scale, mode="nearest"))
+
+
+class BedOfNailsTail(nn.Module):
+    """Zero insertion (bed of nails) by ``scale``, then a convolution.
+
+    Mathematically a transposed convolution in disguise: kept for the upsampler study.
+    """
+
+    def __init__(self, c_in: int, c_out: int, scale: int, kernel: int = 9) -> None:
+        super().__init__()
+        self.scale = scale
+        self.conv = nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, c, h, w = x.shape
+        up = x.new_zeros(n, c, h * self.scale, w * self.scale)
+        up[..., :: self.scale, :: self.scale] = x  # each value at the top-left of its block
+        return self.conv(up)
+
+
+def build_tail(name: str, c_in: int, c_out: int, scale: int, kernel: int | None = None,
+               allow_checkerboard: bool = False, init: str = "smooth") -> nn.Module:
+    """Construct a tail by name (see the module docstring)."""
+    if name == "deconv":
+        return DeconvTail(c_in, c_out, scale, kernel, allow_checkerboard, init)
+    if name == "pixelshuffle":
+        return PixelShuffleTail(c_in, c_out, scale, kernel or 3)
+    if name == "resize_conv":
+        return ResizeConvTail(c_in, c_out, scale, kernel or 9)
+    if name == "bed_of_nails":
+        return BedOfNailsTail(c_in, c_out, scale, kernel or 9)
+    raise ValueError(f"model.net.tail={name!r} is not known; choose one of {TAILS}")

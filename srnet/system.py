@@ -1,0 +1,140 @@
+"""The LightningModule ("system"): FSRCNN + loss + optimiser + the validation protocol.
+
+Training sees random patches; validation sees whole images and scores, in the same pass, the model
+and the nearest / bilinear / bicubic upscalings of the same LR input (protocol in
+``srnet.metrics``). Logged names:
+
+* ``train/loss``
+* ``val/<set>/{psnr,ssim}``, ``val/<set>/{psnr,ssim}_{nearest,bilinear,bicubic}``,
+  ``val/<set>/gain_over_bicubic``
+* ``val/psnr``, ``val/ssim``, ``val/psnr_<baseline>``, ``val/ssim_<baseline>``: the first
+  validation set's values (``val/psnr`` is the monitored metric).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import defaultdict
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from srnet.degradation import BASELINES, upscale
+from srnet.inference import to_net_space
+from srnet.metrics import psnr, ssim
+from srnet.nets import build_net
+
+LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
+
+
+class SRSystem(L.LightningModule):
+    """Trains and validates an SR network.
+
+    Args:
+        net: architecture dict (``model.net``), see ``srnet.nets.FSRCNNConfig``.
+        loss: ``l1`` or ``mse``.
+        optimizer: partial optimiser, called with the parameters.
+        scheduler: partial LR scheduler or None; called with the optimiser, plus
+            ``total_steps=<trainer.estimated_stepping_batches>`` when it accepts that argument.
+            Stepped every optimiser step.
+        degradation: how the training LR was made; recorded in checkpoints.
+    """
+
+    def __init__(self, net: dict, loss: str = "l1", optimizer=None, scheduler=None,
+                 degradation: str = "bicubic") -> None:
+        super().__init__()
+        if loss not in LOSSES:
+            raise ValueError(f"model.loss={loss!r}: choose one of {sorted(LOSSES)}")
+        self.save_hyperparameters(ignore=["optimizer", "scheduler"])
+        self.net = build_net(dict(net))
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.loss_fn = LOSSES[loss]
+        self._val_sums: dict[str, dict[str, float]] = {}
+        self.val_set_names: list[str] = []
+
+    @property
+    def scale(self) -> int:
+        return self.net.cfg.scale
+
+    @property
+    def color_mode(self) -> str:
+        return self.net.cfg.color_mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
+        lr = to_net_space(batch["lr"], self.color_mode)  # (N, C, p, p)
+        hr = to_net_space(batch["hr"], self.color_mode)  # (N, C, s*p, s*p)
+        sr = self.net(lr)
+        loss = self.loss_fn(sr.float(), hr.float())  # in fp32 whatever the autocast precision
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"non-finite training loss ({loss.item()}) at step {self.global_step} with "
+                f"trainer.precision={self.trainer.precision}; lower the learning rate or use "
+                f"trainer.precision=32-true")
+        self.log("train/loss", loss, prog_bar=True)
+        return loss
+
+    # -- validation: per-image scores accumulated per set, averaged at the end of the epoch --
+    def on_validation_epoch_start(self) -> None:
+        self._val_sums = defaultdict(lambda: defaultdict(float))
+        self.val_set_names = []
+
+    def score(self, lr: Tensor, hr: Tensor) -> dict[str, Tensor]:
+        """Per-image PSNR/SSIM (float64, (N,)) of the model and the baselines on RGB LR/HR."""
+        s = self.scale
+        sr = self.net(to_net_space(lr, self.color_mode)).float()
+        hr_net = to_net_space(hr, self.color_mode)
+        out = {"psnr": psnr(sr, hr_net, s), "ssim": ssim(sr, hr_net, s)}
+        for method in BASELINES:
+            up = upscale(lr, s, method)
+            out[f"psnr_{method}"], out[f"ssim_{method}"] = psnr(up, hr, s), ssim(up, hr, s)
+        return out
+
+    def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
+        name = batch["set"]
+        if name not in self.val_set_names:
+            self.val_set_names.append(name)
+        scores = self.score(batch["lr"], batch["hr"])
+        sums = self._val_sums[name]
+        for key, value in scores.items():
+            sums[key] += float(value.sum())
+        sums["count"] += batch["hr"].shape[0]
+
+    def on_validation_epoch_end(self) -> None:
+        first = None
+        for name in self.val_set_names:
+            keys = sorted(self._val_sums[name])
+            total = torch.tensor([self._val_sums[name][k] for k in keys], dtype=torch.float64,
+                                 device=self.device)
+            total = self.trainer.strategy.reduce(total, reduce_op="sum")  # sum over DDP ranks
+            sums = dict(zip(keys, total.tolist()))
+            means = {k: v / sums["count"] for k, v in sums.items() if k != "count"}
+            means["gain_over_bicubic"] = means["psnr"] - means["psnr_bicubic"]
+            for k, v in means.items():
+                self.log(f"val/{name}/{k}", v, sync_dist=False, rank_zero_only=False)
+            if first is None:
+                first = means
+                for k, v in means.items():
+                    self.log(f"val/{k}", v, prog_bar=k == "psnr")
+
+    def configure_optimizers(self):
+        if self.optimizer_factory is None:
+            raise ValueError("model.optimizer is not set")
+        opt = self.optimizer_factory(self.parameters())
+        if self.scheduler_factory is None:
+            return opt
+        kwargs = {}
+        params = inspect.signature(self.scheduler_factory).parameters
+        if "total_steps" in params:
+            kwargs["total_steps"] = max(1, int(self.trainer.estimated_stepping_batches))
+        sched = self.scheduler_factory(opt, **kwargs)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # Self-describing: what is needed to rebuild and use the network, in plain types.
+        checkpoint["srnet"] = {"net": self.net.cfg.to_dict(),
+                               "degradation": self.hparams.degradation, "format": 1}
