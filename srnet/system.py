@@ -24,7 +24,7 @@ from torch import Tensor
 from srnet.degradation import BASELINES, upscale
 from srnet.inference import to_net_space
 from srnet.metrics import psnr, ssim
-from srnet.nets import build_net
+from srnet.nets import build_net, load_matching
 
 LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
 
@@ -40,17 +40,31 @@ class SRSystem(L.LightningModule):
             ``total_steps=<trainer.estimated_stepping_batches>`` when it accepts that argument.
             Stepped every optimiser step.
         degradation: how the training LR was made; recorded in checkpoints.
+        init_from: a checkpoint or weights file whose matching weights start this network (the
+            FSRCNN paper's trick: train x2, then reuse its body for x3 / x4 and learn a new tail).
+        channels_last: keep weights and training inputs in NHWC memory layout (``model.channels_last``).
+        compile: run training steps through ``torch.compile(net)`` (``model.compile``); checkpoints
+            keep the plain network's parameter names, validation runs eagerly (whole images of
+            varying sizes would recompile).
     """
 
     def __init__(self, net: dict, loss: str = "l1", optimizer=None, scheduler=None,
-                 degradation: str = "bicubic") -> None:
+                 degradation: str = "bicubic", init_from: str | None = None,
+                 channels_last: bool = False, compile: bool = False) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"model.loss={loss!r}: choose one of {sorted(LOSSES)}")
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         self.net = build_net(dict(net))
+        if init_from:
+            copied = load_matching(self.net, init_from)
+            print(f"init_from {init_from}: copied {len(copied)} tensors whose shapes match")
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.loss_fn = LOSSES[loss]
+        if channels_last:
+            self.net.to(memory_format=torch.channels_last)
+        # Kept out of the module tree (no second copy of the weights' names in state_dict).
+        self.__dict__["train_net"] = torch.compile(self.net) if compile else self.net
         self._val_sums: dict[str, dict[str, float]] = {}
         self.val_set_names: list[str] = []
 
@@ -68,7 +82,9 @@ class SRSystem(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         lr = to_net_space(batch["lr"], self.color_mode)  # (N, C, p, p)
         hr = to_net_space(batch["hr"], self.color_mode)  # (N, C, s*p, s*p)
-        sr = self.net(lr)
+        if self.hparams.channels_last:
+            lr = lr.contiguous(memory_format=torch.channels_last)
+        sr = self.train_net(lr)
         loss = self.loss_fn(sr.float(), hr.float())  # in fp32 whatever the autocast precision
         if not torch.isfinite(loss):
             raise FloatingPointError(
@@ -86,9 +102,8 @@ class SRSystem(L.LightningModule):
     def score(self, lr: Tensor, hr: Tensor) -> dict[str, Tensor]:
         """Per-image PSNR/SSIM (float64, (N,)) of the model and the baselines on RGB LR/HR."""
         s = self.scale
-        sr = self.net(to_net_space(lr, self.color_mode)).float()
-        hr_net = to_net_space(hr, self.color_mode)
-        out = {"psnr": psnr(sr, hr_net, s), "ssim": ssim(sr, hr_net, s)}
+        sr = self.net(to_net_space(lr, self.color_mode)).float()  # (N, 1 or 3, sH, sW)
+        out = {"psnr": psnr(sr, hr, s), "ssim": ssim(sr, hr, s)}  # Y of both, in float64
         for method in BASELINES:
             up = upscale(lr, s, method)
             out[f"psnr_{method}"], out[f"ssim_{method}"] = psnr(up, hr, s), ssim(up, hr, s)
@@ -106,12 +121,17 @@ class SRSystem(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         first = None
-        for name in self.val_set_names:
-            keys = sorted(self._val_sums[name])
+        # Every rank reduces the same sets and keys, even a rank whose shard of a set is empty.
+        dm = getattr(self.trainer, "datamodule", None)
+        names = list(getattr(dm, "val_names", None) or self.val_set_names)
+        keys = ["count", "psnr", "ssim", *(f"{m}_{b}" for b in BASELINES for m in ("psnr", "ssim"))]
+        for name in names:
             total = torch.tensor([self._val_sums[name][k] for k in keys], dtype=torch.float64,
                                  device=self.device)
             total = self.trainer.strategy.reduce(total, reduce_op="sum")  # sum over DDP ranks
-            sums = dict(zip(keys, total.tolist()))
+            sums = dict(zip(keys, total.tolist(), strict=True))
+            if sums["count"] == 0:
+                continue
             means = {k: v / sums["count"] for k, v in sums.items() if k != "count"}
             means["gain_over_bicubic"] = means["psnr"] - means["psnr_bicubic"]
             for k, v in means.items():
