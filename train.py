@@ -3,11 +3,16 @@
 Hydra overrides change anything, e.g.
 ``python train.py scale=3 data=t91 trainer=gpu trainer.max_epochs=50 model.net.d=32``.
 The composed config lives in ``configs/train.yaml``; runs go to ``logs/train/<date>_<time>/``.
+``python train.py ckpt_path=last`` continues the newest run there (see ``srnet/resume.py``).
 """
+
+import sys
 
 import hydra
 from omegaconf import DictConfig
 
+from srnet.distributed import shared_run_argv
+from srnet.resume import resume_argv
 from srnet.training import train
 
 
@@ -18,4 +23,6 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    sys.argv = resume_argv(sys.argv)  # ckpt_path=last or <run>/checkpoints/x.ckpt: continue <run>
+    sys.argv = shared_run_argv(sys.argv)  # torchrun / srun: one run directory for all ranks
     main()

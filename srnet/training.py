@@ -12,9 +12,13 @@ from pathlib import Path
 
 import hydra
 import lightning as L
+from lightning.pytorch.callbacks import LearningRateMonitor
 from omegaconf import DictConfig
 
+from srnet.config_check import check_config
 from srnet.degradation import BASELINES
+from srnet.precision import resolve_precision
+from srnet.resume import RNGState, resolve_ckpt_path
 
 log = logging.getLogger("srnet")
 
@@ -42,17 +46,28 @@ def results_table(metrics: dict[str, float], sets: list[str]) -> str:
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Run training as configured; returns the final validation metrics."""
+    check_config(cfg)  # every config mistake, named, before any work (srnet.config_check)
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     run_dir = Path(cfg.paths.output_dir)
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), run_dir)  # `last`: see srnet.resume
     datamodule = hydra.utils.instantiate(cfg.data)
     model = hydra.utils.instantiate(cfg.model)
     callbacks = instantiate_list(cfg.get("callbacks"))
+    callbacks.append(RNGState(cfg.get("seed")))  # random states in checkpoints: exact resume
+    for cb in callbacks:  # e.g. srnet.callbacks.TensorBoardInspector logs the resolved config
+        if hasattr(cb, "set_config"):
+            cb.set_config(cfg)
     loggers = instantiate_list(cfg.get("logger"))
-    trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
+    if not loggers:  # logger=none: callbacks that only feed a logger would refuse to start
+        callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    precision = resolve_precision(cfg.trainer.get("precision"), cfg.trainer.get("accelerator"))
+    log.info("trainer.precision=%s -> %s", cfg.trainer.get("precision"), precision)
+    trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
+                                                 precision=precision)
 
     log.info("run directory: %s", run_dir)
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     final = trainer.validate(model, datamodule=datamodule, verbose=False)
     metrics = {k: float(v) for d in final for k, v in d.items()}
 

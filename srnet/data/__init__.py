@@ -1,6 +1,25 @@
-"""Data: sources (folder layouts), datasets, and the LightningDataModule."""
+"""Data: sources (folder layouts), datasets, and the LightningDataModule.
 
-from srnet.data.datamodule import SRDataModule
-from srnet.data.sources import ImageFolder, PairedBenchmark, Record, SampleImages
+``SRDataModule`` is imported on first use, so reading data (``srnet.data.sources``, evaluation
+scripts) does not import Lightning.
+"""
 
-__all__ = ["SRDataModule", "ImageFolder", "PairedBenchmark", "Record", "SampleImages"]
+from srnet.data.sources import (
+    BSDS500,
+    DIV2K,
+    ImageFolder,
+    PairedBenchmark,
+    Record,
+    SampleImages,
+)
+
+__all__ = ["SRDataModule", "BSDS500", "DIV2K", "ImageFolder", "PairedBenchmark", "Record",
+           "SampleImages"]
+
+
+def __getattr__(name: str):
+    if name == "SRDataModule":
+        from srnet.data.datamodule import SRDataModule
+
+        return SRDataModule
+    raise AttributeError(f"module 'srnet.data' has no attribute {name!r}")

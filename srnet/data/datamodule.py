@@ -14,10 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import lightning as L
+import torch
 from torch.utils.data import DataLoader
 
+from srnet.config_check import drop_small
 from srnet.data.datasets import MARGIN, TrainPatches, ValImages
+from srnet.data.device_sampler import DevicePatches, parse_switch, use_device_path
+from srnet.data.preflight import preflight
+from srnet.data.sources import as_source
 from srnet.degradation import check_degradation, degrade
+from srnet.distributed import eval_sampler
 
 
 class SRDataModule(L.LightningDataModule):
@@ -32,19 +38,32 @@ class SRDataModule(L.LightningDataModule):
         patches_per_epoch: random patches drawn per epoch.
         num_workers: DataLoader workers for training.
         degradation: how LR is made from HR (``bicubic``).
+        augment: random flips and 90-degree rotations of the training patches.
+        device_resident: ``auto`` / ``true`` / ``false``: cut training patches from images held
+            on the training device (``srnet.data.device_sampler``) instead of a DataLoader; auto
+            is on with a CUDA device when the images fit. Both paths cut the same patches for
+            the same seed.
+        skip_bad: leave out unreadable / mismatched files and training images too small for a
+            patch, listing them in a warning, instead of stopping (``data.skip_bad``).
     """
 
     def __init__(self, train: Sequence, val: Mapping, scale: int, patch_size: int = 32,
                  batch_size: int = 16, patches_per_epoch: int = 16000, num_workers: int = 0,
-                 degradation: str = "bicubic", augment: bool = True) -> None:
+                 degradation: str = "bicubic", augment: bool = True,
+                 device_resident: bool | str = "auto", skip_bad: bool = False) -> None:
         super().__init__()
         if not val:
             raise ValueError("data.val is empty: configure at least one validation set")
-        self.train_sources, self.val_sources = list(train), dict(val)
+        # A plain path is shorthand for a folder of HR images: data.train=[/my/photos].
+        self.train_sources = [as_source(src) for src in train]
+        self.val_sources = {name: as_source(src) for name, src in dict(val).items()}
         self.scale, self.patch_size, self.batch_size = int(scale), int(patch_size), int(batch_size)
         self.patches_per_epoch, self.num_workers = int(patches_per_epoch), int(num_workers)
         self.degradation, self.augment = check_degradation(degradation), augment
+        self.device_resident = parse_switch(device_resident)
+        self.skip_bad = bool(skip_bad)
         self.train_set: TrainPatches | None = None
+        self.train_batches: DevicePatches | DataLoader | None = None
         self.val_sets: dict[str, ValImages] = {}
 
     @property
@@ -52,21 +71,45 @@ class SRDataModule(L.LightningDataModule):
         return list(self.val_sources)
 
     def setup(self, stage: str | None = None) -> None:
+        # Gather every record first, then one pre-flight check names all bad files at once.
+        sets = {}
         if stage in (None, "fit") and self.train_set is None:
-            records = [r for src in self.train_sources for r in src.records()]
-            self.train_set = TrainPatches(records, self.scale, self.patch_size,
+            sets["train"] = [r for src in self.train_sources for r in src.records()]
+        if not self.val_sets:
+            sets.update({f"val/{n}": src.records() for n, src in self.val_sources.items()})
+        sets = preflight(sets, self.scale, skip_bad=self.skip_bad)
+        if "train" in sets and self.skip_bad:  # too small for one patch: left out, listed
+            sets["train"] = drop_small(sets["train"], self.scale, self.patch_size)
+        if "train" in sets:
+            self.train_set = TrainPatches(sets["train"], self.scale, self.patch_size,
                                           self.patches_per_epoch, self.augment)
         if not self.val_sets:
-            self.val_sets = {n: ValImages(src.records(), self.scale)
-                             for n, src in self.val_sources.items()}
+            self.val_sets = {n: ValImages(sets[f"val/{n}"], self.scale) for n in self.val_sources}
 
-    def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=False,
-                          num_workers=self.num_workers, drop_last=True,
-                          persistent_workers=self.num_workers > 0)
+    def train_dataloader(self) -> DataLoader | DevicePatches:
+        """Built once (the crop generator carries on across epochs); both paths yield uint8
+        (N, 3, crop, crop) crops that :meth:`on_after_batch_transfer` degrades."""
+        if self.train_batches is not None:
+            return self.train_batches
+        ds, trainer = self.train_set, self.trainer
+        device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        seed = (torch.initial_seed() + rank) % 2**63  # L.seed_everything(seed) sets initial_seed
+        if use_device_path(self.device_resident, device, sum(im.numel() for im in ds.images)):
+            self.train_batches = DevicePatches(ds.images, ds.crop, self.batch_size,
+                                               self.patches_per_epoch // world, device, seed,
+                                               self.augment)
+        else:
+            self.train_batches = DataLoader(
+                ds, batch_size=self.batch_size, sampler=ds.sampler(self.batch_size, seed),
+                num_workers=self.num_workers, drop_last=True,
+                persistent_workers=self.num_workers > 0)
+        return self.train_batches
 
     def val_dataloader(self) -> list[DataLoader]:
-        return [DataLoader(ds, batch_size=1, collate_fn=_collate_one)
+        # Several processes: each scores its own shard, no image twice (srnet.distributed).
+        return [DataLoader(ds, batch_size=1, collate_fn=_collate_one,
+                           sampler=eval_sampler(ds, self.trainer))
                 for ds in self.val_sets.values()]
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int = 0):

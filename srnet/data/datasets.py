@@ -2,13 +2,19 @@
 
 Both return uint8 tensors; the datamodule turns them into float and makes the LR images on the
 device (``SRDataModule.on_after_batch_transfer``), so the degradation is written once.
+
+The random crops are drawn by :func:`draw_crops`, a batch at a time from one generator, by
+:class:`CropSampler` (DataLoader path) and ``srnet.data.device_sampler.DevicePatches`` (the
+GPU-resident path) alike, so both paths cut the same patches for the same seed.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Sampler
 
 from srnet.data.sources import Record
 
@@ -27,6 +33,71 @@ def augment(patch: Tensor, flip: int, rot: int) -> Tensor:
     if flip:
         patch = patch.flip(-1)
     return torch.rot90(patch, rot, dims=(-2, -1)) if rot else patch
+
+
+class Crops(NamedTuple):
+    """Where n training patches are cut: each field an int64 tensor (n,)."""
+
+    index: Tensor  # which image
+    top: Tensor  # crop's top row
+    left: Tensor  # crop's left column
+    flip: Tensor  # 1: horizontal flip
+    rot: Tensor  # quarter turns (torch.rot90), after the flip
+
+
+def draw_crops(generator: torch.Generator | None, n: int, sizes: Tensor, crop: int,
+               augment: bool = True) -> Crops:
+    """Draw n random square crops of side ``crop`` (and their flips/rotations).
+
+    The one place training crops are drawn: both data paths call it a batch at a time, so a seed
+    gives the same patches whichever path runs. Draws happen on ``generator``'s device (the
+    global CPU generator when None).
+
+    Args:
+        generator: random source.
+        n: crops to draw.
+        sizes: int64 (K, 2) image heights and widths, each side >= ``crop``.
+        crop: crop side in pixels.
+        augment: draw flips and rotations (else all zero).
+    """
+    dev = generator.device if generator is not None else torch.device("cpu")
+    sizes = sizes.to(dev)
+    index = torch.randint(len(sizes), (n,), generator=generator, device=dev)
+    room = sizes[index] - crop + 1  # (n, 2) number of valid top / left positions
+    u = torch.rand(n, 2, generator=generator, device=dev, dtype=torch.float64)
+    top_left = (u * room).long()  # (n, 2) uniform in [0, room)
+    if augment:
+        flip = torch.randint(2, (n,), generator=generator, device=dev)
+        rot = torch.randint(4, (n,), generator=generator, device=dev)
+    else:
+        flip = rot = torch.zeros(n, dtype=torch.long, device=dev)
+    return Crops(index, top_left[:, 0], top_left[:, 1], flip, rot)
+
+
+class CropSampler(Sampler):
+    """Yields ``length`` crops per epoch as tuples of ints (index, top, left, flip, rot).
+
+    Drawn ``batch_size`` at a time with :func:`draw_crops` from a generator seeded once, so the
+    crops do not depend on the DataLoader's workers and equal ``DevicePatches``' for the same seed.
+    """
+
+    def __init__(self, sizes: Tensor, crop: int, length: int, batch_size: int, seed: int,
+                 augment: bool = True) -> None:
+        self.sizes, self.crop, self.length = sizes, crop, length
+        self.batch_size, self.augment = batch_size, augment
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self):
+        left = self.length
+        while left > 0:
+            crops = draw_crops(self.generator, self.batch_size, self.sizes, self.crop,
+                               self.augment)
+            rows = torch.stack(list(crops), 1).tolist()  # (batch, 5) python ints
+            yield from map(tuple, rows[:left])
+            left -= self.batch_size
 
 
 class TrainPatches(Dataset):
@@ -52,8 +123,8 @@ class TrainPatches(Dataset):
         self.scale, self.patch_size, self.length, self.augment = scale, patch_size, length, augment
         self.crop = (patch_size + 2 * MARGIN) * scale
         self.images = [to_chw(r.load_hr()) for r in records]
-        small = [f"{r.name} ({im.shape[2]}x{im.shape[1]})" for r, im in zip(records, self.images)
-                 if min(im.shape[1:]) < self.crop]
+        small = [f"{r.name} ({im.shape[2]}x{im.shape[1]})"
+                 for r, im in zip(records, self.images, strict=True) if min(im.shape[1:]) < self.crop]
         if small:
             raise ValueError(
                 f"data.patch_size={patch_size} at scale {scale} needs HR images of at least "
@@ -61,19 +132,23 @@ class TrainPatches(Dataset):
                 f"too small: {', '.join(small)}")
         if not self.images:
             raise ValueError("the training set has no images")
+        self.sizes = torch.tensor([im.shape[1:] for im in self.images])  # int64 (K, 2): H, W
 
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, index: int) -> Tensor:
-        img = self.images[int(torch.randint(len(self.images), ()))]
-        _, h, w = img.shape
-        top = int(torch.randint(h - self.crop + 1, ()))
-        left = int(torch.randint(w - self.crop + 1, ()))
-        patch = img[:, top : top + self.crop, left : left + self.crop]
-        if self.augment:
-            patch = augment(patch, int(torch.randint(2, ())), int(torch.randint(4, ())))
-        return patch.contiguous()  # uint8 (3, crop, crop)
+    def sampler(self, batch_size: int, seed: int) -> CropSampler:
+        """The crops of one epoch after another, for ``DataLoader(self, sampler=...)``."""
+        return CropSampler(self.sizes, self.crop, self.length, batch_size, seed, self.augment)
+
+    def __getitem__(self, item: int | tuple[int, int, int, int, int]) -> Tensor:
+        """A crop from :class:`CropSampler` (index, top, left, flip, rot), or, given an int, a
+        crop drawn from the global random generator."""
+        if not isinstance(item, tuple):
+            item = tuple(int(v) for v in draw_crops(None, 1, self.sizes, self.crop, self.augment))
+        index, top, left, flip, rot = item
+        patch = self.images[index][:, top : top + self.crop, left : left + self.crop]
+        return augment(patch, flip, rot).contiguous()  # uint8 (3, crop, crop)
 
 
 class ValImages(Dataset):

@@ -1,0 +1,266 @@
+"""Lightning callbacks: :class:`TensorBoardInspector` shows in TensorBoard what the network learned.
+
+It adds to what :class:`srnet.system.SRSystem` logs (``val/*`` scalars, baselines, gain over
+bicubic) and to the learning rate from ``LearningRateMonitor``; it never repeats them. On rank zero,
+every ``every_n_epochs`` validations (and on a stand-alone ``trainer.validate``):
+
+* ``images/<set>/<name>``     LR (nearest-enlarged) | bilinear | bicubic | srnet | HR |
+                              ``|srnet - HR|`` and ``|bicubic - HR|`` (luma, x ``error_gain``),
+                              for fixed crops of the first validation set
+* ``kernels/by_phase``        the tail's learned kernels split by the output phase they write
+  ``kernels/all``             (deconv: polyphase components; pixelshuffle: channel groups)
+* ``weights/<param>``         histograms of every parameter
+* ``checkerboard/{score,flat,smooth}`` (8-bit levels, see ``srnet.checkerboard``),
+  ``checkerboard/pattern`` and ``checkerboard/overlap_map`` (figures)
+* ``hp_metric``               best ``val/psnr`` so far, with the hparams (HPARAMS tab)
+* ``config``                  the full resolved Hydra config (TEXT tab), at the start of fit
+
+plus ``train/patches_per_sec`` (training throughput) after every training epoch.
+Configured in ``configs/callbacks/default.yaml`` (``inspector``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import lightning as L
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities import rank_zero_only
+from omegaconf import DictConfig, OmegaConf
+from PIL import Image
+from torch import Tensor
+
+from srnet import checkerboard as ckb
+from srnet.degradation import degrade, upscale
+from srnet.inference import super_resolve
+from srnet.metrics import rgb_to_y
+from srnet.nets.tails import DeconvTail, PixelShuffleTail, deconv_padding
+
+
+def resolved_yaml(cfg: DictConfig) -> str:
+    """The config as YAML with interpolations resolved (the ``hydra`` node left out)."""
+    keep = [k for k in cfg if k != "hydra"]
+    try:
+        return OmegaConf.to_yaml(OmegaConf.masked_copy(cfg, keep), resolve=True)
+    except Exception as err:  # an unresolvable interpolation: show the config as written
+        return f"# could not resolve ({err})\n" + OmegaConf.to_yaml(cfg)
+
+
+def kernel_mosaic(kernels: Tensor, zoom: int = 6, cols: int = 8,
+                  lim: float | None = None) -> Image.Image:
+    """(n, kh, kw) kernels as a grid of blue (negative) / red (positive) tiles, in [-lim, lim]."""
+    lim = lim or float(kernels.abs().max()) or 1.0
+    tiles = [ckb.grid_image(k.detach().cpu(), zoom, "diverging", -lim, lim, fmt=None)
+             for k in kernels]
+    rows = [ckb.stack(tiles[i : i + cols], gap=2) for i in range(0, len(tiles), cols)]
+    return ckb.stack(rows, axis=0, gap=2)
+
+
+def tail_kernels(tail: torch.nn.Module) -> tuple[dict[tuple[int, int], Tensor], Tensor] | None:
+    """The tail's kernels per output phase ``(i, j)`` and all of them, output channel 0.
+
+    Deconv: output pixel ``y = s * x + t - p`` takes tap ``t``, so phase ``i`` holds taps
+    ``(i + p) mod s :: s``. Pixel shuffle: phase ``(i, j)`` is conv output channel ``i * s + j``.
+    Other tails have no per-phase kernels (None).
+    """
+    if isinstance(tail, DeconvTail):
+        s, w = tail.scale, tail.deconv.weight[:, 0]  # (c_in, k, k)
+        p = deconv_padding(tail.kernel, s)[0]
+        phases = {(i, j): w[:, (i + p) % s :: s, (j + p) % s :: s]
+                  for i in range(s) for j in range(s)}
+        return phases, w
+    if isinstance(tail, PixelShuffleTail):
+        conv, s = tail[0], tail[1].upscale_factor
+        w = conv.weight  # (C * s * s, c_in, kh, kw)
+        return {(i, j): w[i * s + j] for i in range(s) for j in range(s)}, w[: s * s].flatten(0, 1)
+    return None
+
+
+class TensorBoardInspector(L.Callback):
+    """Images, kernels, histograms, checkerboard, hparams and config in TensorBoard.
+
+    Args:
+        every_n_epochs: inspect after every n-th validation epoch (the last one always).
+        num_crops: crops (one per image) from the first validation set.
+        crop_size: LR side of each crop (clipped to the image).
+        zoom: nearest enlargement of the image tiles.
+        error_gain: error maps show ``error_gain * |SR - HR|`` on luma.
+        histograms: log weight histograms.
+        config: the run's Hydra config (``srnet.training.train`` sets it via :meth:`set_config`).
+    """
+
+    def __init__(self, every_n_epochs: int = 1, num_crops: int = 4, crop_size: int = 32,
+                 zoom: int = 1, error_gain: float = 8.0, histograms: bool = True,
+                 config: DictConfig | dict | None = None) -> None:
+        if every_n_epochs < 1:
+            raise ValueError("callbacks.inspector.every_n_epochs must be >= 1, "
+                             f"got {every_n_epochs}")
+        self.every_n_epochs, self.num_crops, self.crop_size = every_n_epochs, num_crops, crop_size
+        self.zoom, self.error_gain, self.histograms = zoom, error_gain, histograms
+        self.config_text: str | None = None
+        self._config: DictConfig | None = None
+        if config is not None:
+            self.set_config(config)
+        self.best: float | None = None
+        self._hparams_written = False
+        self._last_step = -1
+        self._crops: list[dict] | None = None
+        self._t0 = self._t_last = 0.0
+        self._patches = 0
+
+    def set_config(self, cfg: DictConfig | dict) -> None:
+        cfg = cfg if isinstance(cfg, DictConfig) else OmegaConf.create(cfg)
+        self.config_text = resolved_yaml(cfg)
+        self._config = cfg
+
+    @staticmethod
+    def _writer(trainer: L.Trainer):
+        for logger in trainer.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                return logger, logger.experiment
+        return None, None
+
+    # -- throughput -----------------------------------------------------------------------
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._t0 = self._t_last = time.perf_counter()
+        self._patches = 0
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        lr = batch["lr"] if isinstance(batch, dict) else batch[0]
+        self._patches += lr.shape[0] * trainer.world_size
+        self._t_last = time.perf_counter()
+
+    @rank_zero_only
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        _, writer = self._writer(trainer)
+        if writer is not None and self._patches and self._t_last > self._t0:
+            rate = self._patches / (self._t_last - self._t0)
+            writer.add_scalar("train/patches_per_sec", rate, trainer.global_step)
+
+    # -- config text ----------------------------------------------------------------------
+    @rank_zero_only
+    def on_fit_start(self, trainer, pl_module) -> None:
+        _, writer = self._writer(trainer)
+        if writer is not None and self.config_text:
+            body = "\n".join("    " + line for line in self.config_text.splitlines())
+            writer.add_text("config", body, 0)  # indented: markdown code block
+
+    # -- after validation -----------------------------------------------------------------
+    @rank_zero_only
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if trainer.sanity_checking:
+            return
+        logger, writer = self._writer(trainer)
+        if writer is None:
+            return
+        step = trainer.global_step
+        psnr = trainer.callback_metrics.get("val/psnr")
+        if psnr is not None:
+            self.best = float(psnr) if self.best is None else max(self.best, float(psnr))
+            if not self._hparams_written:
+                logger.log_hyperparams(self._hparams(pl_module), {"hp_metric": self.best}, step)
+                self._hparams_written = True
+            else:
+                writer.add_scalar("hp_metric", self.best, step)
+        fitting = trainer.state.fn == "fit"
+        last = trainer.current_epoch + 1 >= (trainer.max_epochs or 0) > 0
+        due = (trainer.current_epoch + 1) % self.every_n_epochs == 0 or last or not fitting
+        if due and step != self._last_step:
+            self._last_step = step
+            with torch.no_grad():
+                self.inspect(trainer, pl_module, writer, step)
+
+    def _hparams(self, pl_module) -> dict:
+        params = {"net": dict(pl_module.net.cfg.to_dict()), "loss": pl_module.hparams.get("loss")}
+        cfg = self._config
+        if cfg is not None:
+            for key in ("scale", "seed"):
+                params[key] = cfg.get(key)
+            for group, keys in (("data", ("patch_size", "batch_size", "patches_per_epoch")),
+                                ("trainer", ("max_epochs", "max_steps", "precision"))):
+                node = cfg.get(group) or {}
+                params[group] = {k: node.get(k) for k in keys if k in node}
+            opt = OmegaConf.select(cfg, "model.optimizer.lr", default=None)
+            if opt is not None:
+                params["lr"] = opt
+        return params
+
+    def inspect(self, trainer, pl_module, writer, step: int) -> None:
+        """Log images, kernels, histograms and the checkerboard analysis at ``step``."""
+        net = pl_module.net
+        was_training = net.training
+        net.eval()
+        try:
+            for tag, img in self._crop_rows(trainer, pl_module).items():
+                writer.add_image(tag, ckb.pil_to_tensor(img), step)
+            kernels = tail_kernels(net.tail)
+            if kernels is not None:
+                phases, all_k = kernels
+                s, lim = net.cfg.scale, float(all_k.abs().max())
+                panels = [[ckb.titled(kernel_mosaic(phases[(i, j)], lim=lim), f"phase ({i},{j})")
+                           for j in range(s)] for i in range(s)]
+                by_phase = ckb.stack([ckb.stack(row, gap=10) for row in panels], axis=0, gap=10)
+                writer.add_image("kernels/by_phase", ckb.pil_to_tensor(by_phase), step)
+                mosaic = kernel_mosaic(all_k, zoom=4)
+                writer.add_image("kernels/all", ckb.pil_to_tensor(mosaic), step)
+            if self.histograms:
+                for name, p in net.named_parameters():
+                    writer.add_histogram(f"weights/{name}", p.detach().float().cpu(), step)
+            cb = ckb.net_checkerboard(net)
+            for k, v in cb.as_dict().items():
+                writer.add_scalar(f"checkerboard/{k}", v, step)
+            fig = ckb.pattern_figure(cb, "srnet")
+            writer.add_image("checkerboard/pattern", ckb.pil_to_tensor(fig), step)
+            if isinstance(net.tail, DeconvTail):
+                fig = ckb.overlap_figure([(net.tail.kernel, net.cfg.scale)])
+                writer.add_image("checkerboard/overlap_map", ckb.pil_to_tensor(fig), step)
+        finally:
+            net.train(was_training)
+
+    def _crop_rows(self, trainer, pl_module) -> dict[str, Image.Image]:
+        """``images/<set>/<name>`` -> labelled row of tiles, for the fixed crops."""
+        if self._crops is None:
+            self._crops = self._make_crops(trainer, pl_module.net.cfg.scale,
+                                           pl_module.net.receptive_field)
+        s, out = pl_module.net.cfg.scale, {}
+        for c in self._crops:
+            lr_ctx = c["lr_ctx"].to(pl_module.device)  # (1, 3, h + context, w + context)
+            top, left, h, w = c["box"]
+
+            def cut(img: Tensor, top=top, left=left, h=h, w=w) -> Tensor:
+                return img[..., s * top : s * (top + h), s * left : s * (left + w)].cpu()
+
+            lr = lr_ctx[..., top : top + h, left : left + w]
+            hr = c["hr"]
+            sr = cut(super_resolve(pl_module.net, lr_ctx))
+            ups = {m: cut(upscale(lr_ctx, s, m)) for m in ("bilinear", "bicubic")}
+            err = [(rgb_to_y(x) - rgb_to_y(hr)).abs().mul(self.error_gain)
+                   for x in (sr, ups["bicubic"])]  # (1, 1, sh, sw) luma errors
+            tiles = [upscale(lr, s, "nearest").cpu(), ups["bilinear"], ups["bicubic"], sr, hr, *err]
+            labels = ["LR (nearest)", "bilinear", "bicubic", "srnet", "HR",
+                      f"|srnet-HR| x{self.error_gain:g}", f"|bicubic-HR| x{self.error_gain:g}"]
+            out[f"images/{c['set']}/{c['name']}"] = ckb.labelled_row(tiles, labels, self.zoom)
+        return out
+
+    def _make_crops(self, trainer, scale: int, context: int) -> list[dict]:
+        """Centre crops of the first validation images, LR with ``context`` pixels around them."""
+        dm = trainer.datamodule
+        if dm is None or not getattr(dm, "val_sets", None):
+            return []
+        name, ds = next(iter(dm.val_sets.items()))
+        crops = []
+        for idx in range(min(self.num_crops, len(ds))):
+            item = ds[idx]
+            hr = item["hr"][None].float() / 255  # (1, 3, H, W)
+            lr = item["lr"][None].float() / 255 if "lr" in item else degrade(hr, scale)
+            lh, lw = lr.shape[-2:]
+            h, w = min(self.crop_size, lh), min(self.crop_size, lw)
+            top, left = (lh - h) // 2, (lw - w) // 2
+            t0, l0 = max(top - context, 0), max(left - context, 0)
+            t1, l1 = min(top + h + context, lh), min(left + w + context, lw)
+            crops.append({"set": name, "name": item["name"], "lr_ctx": lr[..., t0:t1, l0:l1],
+                          "box": (top - t0, left - l0, h, w),
+                          "hr": hr[..., scale * top : scale * (top + h),
+                                   scale * left : scale * (left + w)]})
+        return crops

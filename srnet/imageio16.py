@@ -1,0 +1,143 @@
+"""16-bit colour images (RGB, RGBA, grey + alpha), which Pillow can only decode at 8 bit.
+
+PNG is read and written with ``pypng`` and TIFF with ``tifffile`` (pure Python / numpy, no
+OpenCV). 16-bit grey without alpha is left to Pillow (mode ``I;16``). Arrays here are
+(H, W, C) ``uint16`` with C = 2 (grey + alpha), 3 (RGB) or 4 (RGBA), alpha last, values exact.
+Used by :mod:`srnet.imageio` (``read_picture`` / ``write_picture``); it has no command line.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from pathlib import Path
+
+import numpy as np
+import png
+import tifffile
+from PIL import Image
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF
+_ICC_TAG, _ORIENTATION_TAG = 34675, 274  # TIFF tags (the orientation values are EXIF's)
+
+
+def deep_format(path: str | Path) -> str | None:
+    """``'png'`` or ``'tiff'`` when ``path`` holds a 16-bit image with colour or alpha, else None.
+
+    Only the header is read; anything that is not such a file (including a broken one) gives
+    None and is left to Pillow, which reports the error.
+    """
+    with open(path, "rb") as f:
+        head = f.read(26)
+    if head[:8] == PNG_SIGNATURE and head[12:16] == b"IHDR" and len(head) == 26:
+        return "png" if head[24] == 16 and head[25] in (2, 4, 6) else None  # RGB, LA, RGBA
+    if head[:4] in TIFF_MAGICS:
+        try:
+            with tifffile.TiffFile(path) as tf:
+                page = tf.pages.first
+                deep = (page.bitspersample == 16 and page.samplesperpixel > 1
+                        and page.sampleformat == 1)  # unsigned integer samples
+        except Exception:  # tifffile raises many kinds for broken files
+            return None
+        return "tiff" if deep else None
+    return None
+
+
+def read_deep(path: str | Path, fmt: str) -> tuple[np.ndarray, bytes | None, int]:
+    """Decode a file :func:`deep_format` named.
+
+    Returns:
+        (array (H, W, C) uint16 with alpha last, ICC profile or None, EXIF orientation 1..8)
+        -- the array is as stored, not yet turned upright.
+
+    Raises:
+        ValueError: naming the file, for a layout or compression that cannot be decoded.
+    """
+    return _read_png(Path(path)) if fmt == "png" else _read_tiff(Path(path))
+
+
+def write_deep(arr: np.ndarray, path: str | Path, icc: bytes | None = None) -> None:
+    """Write (H, W, 2|3|4) uint16 (alpha last when C is 2 or 4) as a 16-bit PNG or TIFF, by
+    ``path``'s suffix, embedding ``icc``; grey + alpha becomes RGBA in TIFF. Writes ``path``
+    directly: callers wrap it in :func:`srnet.imageio.write_atomic`."""
+    path = Path(path)
+    if arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[2] not in (2, 3, 4):
+        raise ValueError(f"{path}: expected (H, W, 2|3|4) uint16, got {arr.dtype} {arr.shape}")
+    if path.suffix.lower() == ".png":
+        _write_png(arr, path, icc)
+    elif path.suffix.lower() in (".tif", ".tiff"):
+        if arr.shape[2] == 2:  # grey + alpha TIFF opens in neither Pillow nor OpenCV: as RGBA
+            arr = np.concatenate([np.repeat(arr[:, :, :1], 3, axis=2), arr[:, :, 1:]], axis=2)
+        alpha = arr.shape[2] == 4
+        tifffile.imwrite(path, arr, photometric="rgb" if arr.shape[2] >= 3 else "minisblack",
+                         planarconfig="contig", extrasamples=["unassalpha"] if alpha else None,
+                         iccprofile=icc, compression="zlib", metadata=None)
+    else:
+        raise ValueError(f"{path}: 16-bit colour is written as .png, .tif or .tiff only")
+
+
+def _read_png(path: Path) -> tuple[np.ndarray, bytes | None, int]:
+    data = path.read_bytes()
+    icc, orientation = None, 1
+    for tag, body in png.Reader(bytes=data).chunks():  # pypng skips these two chunks
+        if tag == b"iCCP":  # name, NUL, compression method, zlib data
+            icc = zlib.decompress(body[body.index(b"\0") + 2:])
+        elif tag == b"eXIf":
+            exif = Image.Exif()
+            exif.load(body)
+            orientation = int(exif.get(0x0112, 1))
+    width, height, rows, info = png.Reader(bytes=data).read()  # exact values (sBIT not applied)
+    arr = np.stack([np.frombuffer(row, np.uint16) for row in rows]).reshape(
+        height, width, info["planes"])  # rows are native-endian array('H')
+    if "transparent" in info and not info["alpha"]:  # tRNS: one fully transparent colour
+        key = np.asarray(info["transparent"], np.uint16).reshape(-1)
+        alpha = np.where((arr == key).all(axis=2), 0, 65535).astype(np.uint16)
+        arr = np.concatenate([arr, alpha[:, :, None]], axis=2)
+    return arr, icc, orientation
+
+
+def _write_png(arr: np.ndarray, path: Path, icc: bytes | None) -> None:
+    h, w, c = arr.shape
+    writer = png.Writer(w, h, greyscale=c < 3, alpha=c % 2 == 0, bitdepth=16, compression=6)
+    rows = arr.astype(">u2").view(np.uint8).reshape(h, w * c * 2)  # big-endian bytes per row
+    buf = io.BytesIO()
+    writer.write_packed(buf, (row.tobytes() for row in rows))
+    chunks = list(png.Reader(bytes=buf.getvalue()).chunks())
+    if icc:  # iCCP must come before IDAT; right after IHDR is always valid
+        chunks.insert(1, (b"iCCP", b"ICC profile\0\0" + zlib.compress(icc)))
+    with open(path, "wb") as f:
+        png.write_chunks(f, chunks)
+
+
+def _read_tiff(path: Path) -> tuple[np.ndarray, bytes | None, int]:
+    with tifffile.TiffFile(path) as tf:
+        page = tf.pages.first
+        colour = {1: 1, 2: 3}.get(int(page.photometric))  # MINISBLACK, RGB
+        if colour is None:
+            raise ValueError(f"{path}: 16-bit TIFF with photometric {page.photometric.name} is "
+                             f"not supported (MINISBLACK grey and RGB are)")
+        try:
+            arr = page.asarray()
+        except ValueError as e:  # e.g. "<COMPRESSION.LZW: 5> requires the 'imagecodecs' package"
+            raise ValueError(f"{path}: cannot decode {page.compression.name} compression ({e}); "
+                             f"pip install imagecodecs, or save it uncompressed or with "
+                             f"deflate/zip") from e
+        tags = page.tags
+        icc = bytes(tags[_ICC_TAG].value) if _ICC_TAG in tags else None
+        orientation = int(tags[_ORIENTATION_TAG].value) if _ORIENTATION_TAG in tags else 1
+        extras = [int(e) for e in page.extrasamples]
+        planar = int(page.planarconfig) == 2
+    if planar:
+        arr = np.moveaxis(arr, 0, -1)  # (S, H, W) -> (H, W, S)
+    arr = arr.reshape(arr.shape[0], arr.shape[1], -1)
+    pixels = arr[:, :, :colour]
+    extras = extras or [2] * (arr.shape[2] - colour)  # no ExtraSamples tag (OpenCV): alpha
+    if not extras or extras[0] not in (1, 2):  # no alpha (0 = unspecified extra: dropped)
+        return np.ascontiguousarray(pixels), icc, orientation
+    alpha = arr[:, :, colour]
+    if extras[0] == 1:  # associated (premultiplied) alpha -> straight, as Pillow does for 8 bit
+        a = alpha.astype(np.float64)[:, :, None]
+        straight = np.where(a > 0, pixels * 65535.0 / np.maximum(a, 1), 0)
+        pixels = np.clip(np.round(straight), 0, 65535).astype(np.uint16)
+    return np.concatenate([pixels, alpha[:, :, None]], axis=2), icc, orientation

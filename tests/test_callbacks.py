@@ -1,0 +1,95 @@
+"""TensorBoardInspector on a tiny training run, read back with TensorBoard's event reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import compose_train, write_images
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from srnet.callbacks import TensorBoardInspector, resolved_yaml, tail_kernels
+from srnet.nets import FSRCNN
+from srnet.training import train
+
+# What the inspector adds (the system's val/* scalars and the LR monitor are not its business).
+SCALARS = {"train/patches_per_sec", "checkerboard/score", "checkerboard/flat",
+           "checkerboard/smooth", "hp_metric"}
+IMAGES = {"kernels/by_phase", "kernels/all", "checkerboard/pattern", "checkerboard/overlap_map"}
+
+
+def tiny_run(tmp_path: Path, overrides: tuple[str, ...] = ()) -> Path:
+    """Train a tiny x2 FSRCNN for 2 epochs on generated images; returns its TensorBoard folder."""
+    write_images(tmp_path / "train", 3, 64, 64)
+    write_images(tmp_path / "val", 2, 48, 60, seed=10)
+    cfg = compose_train([
+        "trainer=cpu", "scale=2", "model.net.d=8", "model.net.s=4", "model.net.m=1",
+        f"data.train=[{{_target_:srnet.data.ImageFolder,root:{tmp_path / 'train'}}}]",
+        "~data.val", f"+data.val={{gen:{{_target_:srnet.data.ImageFolder,root:{tmp_path / 'val'}}}}}",
+        "data.patch_size=8", "data.batch_size=4", "data.patches_per_epoch=16",
+        "trainer.max_epochs=2", "trainer.log_every_n_steps=1", "+trainer.enable_progress_bar=false",
+        "+trainer.enable_model_summary=false", *overrides], tmp_path / "out")
+    train(cfg)
+    return tmp_path / "out" / "tensorboard"
+
+
+def read_events(folder: Path) -> EventAccumulator:
+    acc = EventAccumulator(str(folder), size_guidance={"images": 0, "scalars": 0,
+                                                       "histograms": 0, "tensors": 0})
+    acc.Reload()
+    return acc
+
+
+def test_inspector_logs_its_tags(tmp_path):
+    acc = read_events(tiny_run(tmp_path))
+    tags = acc.Tags()
+    assert SCALARS <= set(tags["scalars"])
+    assert "val/gen/gain_over_bicubic" in tags["scalars"]  # the system's, next to ours
+    assert IMAGES <= set(tags["images"])
+    assert {"images/gen/img_000", "images/gen/img_001"} <= set(tags["images"])
+    assert "weights/tail.deconv.weight" in tags["histograms"]
+    assert "config/text_summary" in tags["tensors"]
+    assert "_hparams_/session_start_info" in acc.PluginTagToContent("hparams")
+
+    # hp_metric is the best val/psnr so far
+    best = max(e.value for e in acc.Scalars("val/psnr"))
+    assert acc.Scalars("hp_metric")[-1].value == pytest.approx(best, abs=1e-4)
+    assert all(e.value > 0 for e in acc.Scalars("train/patches_per_sec"))
+    # the grid: 7 labelled tiles of 24x2 = 48 pixel HR crops in a row
+    grid = acc.Images("images/gen/img_000")[-1]
+    assert grid.width > 7 * 48 and grid.height > 48
+    text = acc.Tensors("config/text_summary")[0].tensor_proto.string_val[0].decode()
+    assert "patches_per_epoch: 16" in text and "${" not in text  # resolved
+
+
+def test_every_n_epochs_skips_epochs(tmp_path):
+    acc = read_events(tiny_run(tmp_path, ("trainer.max_epochs=3",
+                                          "callbacks.inspector.every_n_epochs=2")))
+    # after epochs 2 and 3 (the last) of fit; the final trainer.validate repeats step 12 -> skipped
+    assert [e.step for e in acc.Scalars("checkerboard/score")] == [8, 12]
+    assert len(acc.Scalars("val/psnr")) == 4  # 3 in fit + the final validate
+
+
+def test_tail_kernels_split_by_phase():
+    net = FSRCNN(scale=3, d=4, s=2, m=0)  # deconv 9x9, padding 3
+    phases, all_k = tail_kernels(net.tail)
+    assert all_k.shape == (4, 9, 9) and len(phases) == 9
+    assert all(p.shape == (4, 3, 3) for p in phases.values())
+    # output pixel y = 3x + t - 3 takes tap t: phase 0 holds taps 0, 3, 6
+    assert torch.equal(phases[(0, 0)], all_k[:, 0::3, 0::3])
+    # phase sums equal (smooth init): a flat input gives a flat output
+    sums = torch.stack([p.sum((-1, -2)) for p in phases.values()])
+    assert torch.allclose(sums, sums[0].expand_as(sums), atol=1e-6)
+    ps = tail_kernels(FSRCNN(scale=2, d=4, s=2, m=0, tail="pixelshuffle").tail)[0]
+    assert len(ps) == 4 and ps[(1, 1)].shape == (4, 3, 3)
+    assert tail_kernels(FSRCNN(scale=2, d=4, s=2, m=0, tail="resize_conv").tail) is None
+
+
+def test_config_is_resolved_and_validated(tmp_path):
+    cfg = compose_train([], tmp_path)
+    text = resolved_yaml(cfg)
+    assert not any(line.startswith("hydra:") for line in text.splitlines())
+    assert "scale: 2" in text and "${" not in text
+    with pytest.raises(ValueError, match="every_n_epochs"):
+        TensorBoardInspector(every_n_epochs=0)

@@ -1,0 +1,84 @@
+"""The training-throughput benchmark (tiny, CPU) and the throughput switches of SRSystem."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from conftest import write_images
+
+from srnet.benchmarks import train_speed
+from srnet.system import SRSystem
+
+TINY = {"d": 8, "s": 4, "m": 1}
+
+
+def test_run_gives_a_row_per_path_and_precision(tmp_path) -> None:
+    write_images(tmp_path / "hr", 3, 40, 52)
+    rows = train_speed.run("cpu", ["auto"], batch_size=4, steps=2, warmup=1, patch_size=6,
+                           data_dir=str(tmp_path / "hr"), net=TINY, patches_per_epoch=400)
+    assert [(r["path"], r["precision"]) for r in rows] == [("device", "32-true"),
+                                                           ("dataloader", "32-true")]
+    for r in rows:
+        assert r["patches_per_s"] > 0 and r["step_ms"] > 0
+        assert r["epoch_s"] == pytest.approx(400 / r["patches_per_s"])
+        assert r["step_ms"] == pytest.approx(1000 * 4 / r["patches_per_s"])
+        assert r["mem_kind"] == "cpu_peak_rss" and r["peak_mem_mb"] > 0
+    json.dumps(rows)  # plain types only: scripts/benchmark.py writes them as JSON
+    assert "| device | 32-true | 4 |" in train_speed.table(rows)
+
+
+def test_main_prints_and_writes_json(tmp_path, capsys) -> None:
+    write_images(tmp_path / "hr", 2, 40, 52)
+    out = tmp_path / "train.json"
+    train_speed.main(["--precision", "32-true", "--path", "device", "--batch-size", "2",
+                      "--steps", "1", "--warmup", "1", "--patch-size", "6", "--d", "8", "--s",
+                      "4", "--m", "1", "--data-dir", str(tmp_path / "hr"), "--json", str(out)])
+    assert "patches/s" in capsys.readouterr().out
+    (row,) = json.loads(out.read_text())
+    assert row["path"] == "device" and row["precision"] == "32-true"
+
+
+def test_bad_arguments_name_the_choices() -> None:
+    with pytest.raises(ValueError, match="choose from"):
+        train_speed.run("cpu", paths=("disk",))
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            train_speed.run("cuda")
+
+
+class Wrapper(torch.nn.Module):
+    """Stands in for torch.compile's OptimizedModule (also an nn.Module holding the original)."""
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        super().__init__()
+        self.orig = module
+
+    def forward(self, x):
+        return self.orig(x)
+
+
+def test_throughput_switches_keep_weights_names_and_results(monkeypatch) -> None:
+    monkeypatch.setattr(torch, "compile", Wrapper)  # the real one costs seconds: see below
+    torch.manual_seed(0)
+    plain = SRSystem({"scale": 2, **TINY})
+    last = SRSystem({"scale": 2, **TINY}, channels_last=True, compile=True)
+    last.load_state_dict(plain.state_dict())
+    assert list(last.state_dict()) == list(plain.state_dict())  # compiled copy not registered
+    conv = next(m for m in last.net.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert last.train_net is not last.net and plain.train_net is plain.net
+    x = torch.rand(2, 1, 12, 12)
+    y = last.net(x.contiguous(memory_format=torch.channels_last))
+    torch.testing.assert_close(y, plain.net(x))
+
+
+@pytest.mark.slow
+def test_compiled_training_step_matches_eager() -> None:
+    torch.manual_seed(0)
+    eager = SRSystem({"scale": 2, **TINY})
+    compiled = SRSystem({"scale": 2, **TINY}, channels_last=True, compile=True)
+    compiled.load_state_dict(eager.state_dict())
+    x = torch.rand(2, 1, 12, 12)
+    torch.testing.assert_close(compiled.train_net(x), eager.train_net(x), rtol=1e-4, atol=1e-5)
