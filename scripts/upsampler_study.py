@@ -92,7 +92,8 @@ def flat_row(methods: dict, scale: int, size: int, gain: float, label: str):
         with torch.no_grad():
             out = fn(flat)[..., scale * m : scale * m + size, scale * m : scale * m + size]
         tiles.append((out - out.mean()) * gain + 0.5)
-    return labelled_row(tiles, [f"{label}\nminus mean, x{gain:g}", *methods], zoom=2)
+    labels = [f"{label}\nminus mean, x{gain:g}", *(f"{name}\n" for name in methods)]
+    return labelled_row(tiles, labels, zoom=2)  # two-line labels keep the tiles aligned
 
 
 def figure(methods: dict, crops: list[dict], scale: int, size: int, gain: float = 30.0,
@@ -103,7 +104,7 @@ def figure(methods: dict, crops: list[dict], scale: int, size: int, gain: float 
     for cr in crops:
         t, le = cr["top"], cr["left"]
         hr = cr["hr"][..., scale * t : scale * t + size, scale * le : scale * le + size]
-        tiles, labels = [hr], [f"HR {cr['name']}"]
+        tiles, labels = [hr], [f"HR\n{cr['name']}"]
         for name, fn in methods.items():
             with torch.no_grad():
                 sr = fn(cr["lr"]).clamp(0, 1)[..., scale * t : scale * t + size,

@@ -208,8 +208,11 @@ def _hydra_main(config_name: str, task) -> None:
 
 def train_main() -> None:
     """``srnet-train``: the same as ``python train.py``."""
+    from srnet.distributed import shared_run_argv
+    from srnet.resume import resume_argv
     from srnet.training import train
 
+    sys.argv = shared_run_argv(resume_argv(sys.argv))  # ckpt_path=last; torchrun / srun run dir
     _hydra_main("train", lambda cfg: train(cfg).get("val/psnr"))
 
 

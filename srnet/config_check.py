@@ -219,5 +219,8 @@ if __name__ == "__main__":
         composed.hydra.runtime.output_dir = str(root / "logs" / "config_check")
         composed.hydra.runtime.cwd = str(root)
         HydraConfig.instance().set_config(composed)
-        check_config(composed)
+        try:
+            check_config(composed)
+        except ConfigError as err:
+            sys.exit(str(err))
     print("configuration OK")

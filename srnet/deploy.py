@@ -25,17 +25,21 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from srnet.nets.reparam import PhaseConvTail, pack_columns, reparameterize
-from srnet.nets.tails import DeconvTail, PixelShuffleTail
+from srnet.banded import BandedNet
+from srnet.nets.reparam import PhaseConvTail, reparameterize
+from srnet.nets.tails import PixelShuffleTail
 
 log = logging.getLogger(__name__)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 BAND_ROWS = 32  # LR rows per band on CPU
+MIN_PART_ROWS = 24  # an image is split into one part per thread when each gets this many rows
 CL = torch.channels_last
 
 
@@ -45,88 +49,6 @@ def cpu_has_native_bf16() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
-
-
-def _mkldnn_conv_ok() -> bool:
-    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn,
-                                                            "_convolution_pointwise")
-
-
-class _Conv:
-    """One convolution (+ optional PReLU) on channels_last CPU tensors, weights pre-packed."""
-
-    def __init__(self, conv: nn.Conv2d, prelu: nn.PReLU | None, group: int = 1) -> None:
-        self.group = group
-        conv = pack_columns(conv, group)
-        self.weight = conv.weight.detach().float().contiguous(memory_format=CL)
-        self.bias = None if conv.bias is None else conv.bias.detach().float()
-        self.pad = (conv.padding[0], conv.padding[1])
-        self.prelu = None if prelu is None else prelu.weight.detach().float()
-        self.packed = None
-        if _mkldnn_conv_ok():
-            shape = [1, self.weight.shape[1], 64, 256]
-            self.packed = torch._C._nn.mkldnn_reorder_conv2d_weight(
-                self.weight.to_mkldnn(), list(self.pad), [1, 1], [1, 1], 1, shape)
-
-    def __call__(self, x: Tensor, pad_h: int) -> Tensor:
-        """x (1, C, rows, W) channels_last -> (1, C', rows + 2*pad_h - kh + 1, W)."""
-        n, c, h, w = x.shape
-        g = self.group
-        if g > 1:  # (1, C, h, W) -> (1, g*C, h, W/g): the same memory
-            x = x.permute(0, 2, 3, 1).reshape(n, h, w // g, g * c).permute(0, 3, 1, 2)
-        pad = [pad_h, self.pad[1]]
-        if self.packed is not None:
-            y = torch.ops.mkldnn._convolution_pointwise(x, self.packed, self.bias, pad, [1, 1],
-                                                        [1, 1], 1, "none", [None], "")
-        else:
-            y = F.conv2d(x.contiguous(memory_format=CL), self.weight, self.bias, padding=pad)
-        if g > 1:  # back to (1, C'/g, rows, W)
-            y = y.permute(0, 2, 3, 1).reshape(n, y.shape[2], w, -1).permute(0, 3, 1, 2)
-        return y if self.prelu is None else F.prelu(y, self.prelu)
-
-
-class _Stage:
-    """1x1 layers applied to the band as read, one k x k conv with row padding, 1x1 layers after."""
-
-    def __init__(self, pre: list[_Conv], conv: _Conv, post: list[_Conv]) -> None:
-        self.pre, self.conv, self.post = pre, conv, post
-        self.reach = conv.pad[0]  # rows of context needed on each side
-
-    def __call__(self, x: Tensor, pad_h: int) -> Tensor:
-        for layer in self.pre:
-            x = layer(x, 0)
-        x = self.conv(x, pad_h)
-        for layer in self.post:
-            x = layer(x, 0)
-        return x
-
-
-def _pairs(seq: nn.Sequential) -> list[tuple[nn.Conv2d, nn.PReLU | None]]:
-    mods, out = list(seq), []
-    for i, m in enumerate(mods):
-        if isinstance(m, nn.Conv2d):
-            nxt = mods[i + 1] if i + 1 < len(mods) else None
-            out.append((m, nxt if isinstance(nxt, nn.PReLU) else None))
-        elif not isinstance(m, nn.PReLU):
-            raise ValueError(f"deploy: unsupported layer {type(m).__name__} in the body")
-    return out
-
-
-def _widen_tail(conv: nn.Conv2d, width_ok: bool) -> tuple[nn.Conv2d, int]:
-    """(conv, column group): few-output tails get 2 packed columns or zero output channels."""
-    oc = conv.out_channels
-    if oc % 8 == 0:
-        return conv, 1
-    if (2 * oc) % 8 == 0 and width_ok:
-        return conv, 2
-    wide = nn.Conv2d(conv.in_channels, -(-oc // 8) * 8, conv.kernel_size, padding=conv.padding)
-    with torch.no_grad():
-        wide.weight.zero_()
-        wide.bias.zero_()
-        wide.weight[:oc] = conv.weight
-        if conv.bias is not None:
-            wide.bias[:oc] = conv.bias
-    return wide, 1
 
 
 class DeployedNet(nn.Module):
@@ -141,79 +63,68 @@ class DeployedNet(nn.Module):
         super().__init__()
         self.cfg, self.scale = net.cfg, net.cfg.scale
         self.channels = 1 if net.cfg.color_mode == "y" else 3
-        self.device, self.dtype, self.band_rows = device, dtype, band_rows
+        self.device, self.dtype = device, dtype
+        self._pool: ThreadPoolExecutor | None = None
         fast = copy.deepcopy(net).eval().float()
         reparameterize(fast)
-        if not isinstance(fast.tail, (PhaseConvTail, PixelShuffleTail)):
-            raise ValueError(f"deploy: tail {type(fast.tail).__name__} has no fast form; "
-                             f"supported: {DeconvTail.__name__}, {PixelShuffleTail.__name__}")
         self.net = fast.to(device=device, dtype=dtype, memory_format=CL)  # the simple path
-        crop = fast.tail.crop if isinstance(fast.tail, PhaseConvTail) else (0, 0)
-        self.banded = device.type == "cpu" and dtype == torch.float32 and crop == (0, 0)
-        if self.banded:
-            self._build_stages(fast)
-
-    def _build_stages(self, net: nn.Module) -> None:
-        tail = net.tail.conv if isinstance(net.tail, PhaseConvTail) else net.tail[0]
-        stages, pending = [], []
-        for conv, prelu in _pairs(net.body):
-            if conv.kernel_size == (1, 1) and stages and conv.out_channels <= conv.in_channels:
-                stages[-1].post.append(_Conv(conv, prelu))
-            elif conv.kernel_size == (1, 1):
-                pending.append(_Conv(conv, prelu))
-            else:
-                stages.append(_Stage(pending, _Conv(conv, prelu), []))
-                pending = []
-        wide, self.tail_group = _widen_tail(tail, True)
-        self.tail_packed = _Stage(pending, _Conv(wide, None, self.tail_group), [])
-        self.tail_plain = self.tail_packed  # for widths that are not a multiple of the group
-        if self.tail_group > 1:
-            self.tail_plain = _Stage(pending, _Conv(_widen_tail(tail, False)[0], None), [])
-        self.stages = stages
+        # Other tails (resize-conv, bed of nails) run as they are, in channels_last.
+        self.phase_tail = isinstance(fast.tail, (PhaseConvTail, PixelShuffleTail))
+        centred = False
+        if self.phase_tail:
+            tail = fast.tail.conv if isinstance(fast.tail, PhaseConvTail) else fast.tail[0]
+            centred = all(k == 2 * p + 1 for k, p in zip(tail.kernel_size, tail.padding,
+                                                         strict=True))
+        self.banded = None  # the CPU float32 fast path, see srnet.banded
+        if device.type == "cpu" and dtype == torch.float32 and centred:
+            self.banded = BandedNet(fast, band_rows)
 
     @torch.no_grad()
     def forward_phases(self, x: Tensor) -> Tensor:
         """(N, C, H, W) -> tail output (N, K, H, W), K >= s*s*C (extra channels are zero)."""
-        if not self.banded:
+        if self.banded is None or torch.is_autocast_enabled(self.device.type):  # autocast: as asked
             t, (h, w) = self.net.tail, x.shape[-2:]
             y = self.net.body(x.to(self.device, self.dtype).contiguous(memory_format=CL))
+            if not self.phase_tail:  # the HR output, rearranged into phases
+                return F.pixel_unshuffle(t(y), self.scale)
             if isinstance(t, PixelShuffleTail):
                 return t[0](y)
             return t.conv(y)[..., t.crop[0]:t.crop[0] + h, t.crop[1]:t.crop[1] + w]
         x = x.to(self.device, torch.float32).contiguous(memory_format=CL)
-        return torch.cat([self._bands(x[i:i + 1]) for i in range(x.shape[0])])
+        parts = self.map_parts(x.shape[0], x.shape[2], lambda i, r0, r1: self.banded.rows(
+            x, i, r0, r1))
+        return torch.cat([torch.cat(p, 2) for p in parts])
 
-    def _bands(self, x: Tensor) -> Tensor:
-        """One image (1, C, H, W), band by band through every stage (see the module docstring)."""
-        h, w = x.shape[-2:]
-        tail = self.tail_packed if w % self.tail_group == 0 else self.tail_plain
-        stages = [*self.stages, tail]
-        pads = [st.reach for st in stages]
-        ahead = [sum(pads[i + 1:]) for i in range(len(stages))]  # rows stage i runs ahead
-        done, held, start, outs = [0] * len(stages), [x] * len(stages), [0] * len(stages), []
-        step = 0
-        while done[-1] < h:
-            step += 1
-            for i, st in enumerate(stages):
-                target = min(h, step * self.band_rows + ahead[i])
-                if target <= done[i]:
-                    continue
-                p = pads[i]
-                src, s0 = (x, 0) if i == 0 else (held[i - 1], start[i - 1])
-                a, b = max(done[i] - p, 0), min(target + p, h)  # input rows read
-                pad_h = max(p - (done[i] - a), target + p - b)  # zero rows past the image
-                y = st(src[:, :, a - s0:b - s0], pad_h)
-                first = done[i] - (a - pad_h + p)  # row of y holding output row done[i]
-                y = y[:, :, first:first + target - done[i]]
-                if i == len(stages) - 1:
-                    outs.append(y)
-                else:  # keep what the next stage still needs, then the new rows
-                    keep = max(done[i + 1] - pads[i + 1], 0)
-                    if done[i] > keep:
-                        y = torch.cat([held[i][:, :, keep - start[i]:done[i] - start[i]], y], 2)
-                    held[i], start[i] = y, min(keep, done[i])
-                done[i] = target
-        return torch.cat(outs, 2) if len(outs) > 1 else outs[0]
+    def map_parts(self, n: int, h: int, fn: Callable[[int, int, int], Tensor]) -> list[list]:
+        """``fn(i, r0, r1)`` over images i < n and row ranges covering [0, h), one per thread.
+
+        With T = ``torch.get_num_threads()`` > 1 the parts run on T threads with one intra-op
+        thread each (measured: OpenMP barriers after every small op stall when another process
+        holds a core). Returns per image the list of results in row order.
+        """
+        workers = torch.get_num_threads()
+        parts = max(1, min(workers, h // MIN_PART_ROWS))
+        bounds = [(h * j // parts, h * (j + 1) // parts) for j in range(parts)]
+        jobs = [(i, r0, r1) for i in range(n) for r0, r1 in bounds]
+        if workers == 1 or len(jobs) == 1:
+            out = [fn(*job) for job in jobs]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(workers, thread_name_prefix="srnet-deploy")
+
+            inference, grad = torch.is_inference_mode_enabled(), torch.is_grad_enabled()
+
+            def one(job: tuple[int, int, int]) -> Tensor:  # with the caller's autograd modes
+                torch.set_num_threads(1)
+                with torch.inference_mode(inference), torch.set_grad_enabled(grad):
+                    return fn(*job)
+
+            torch.set_num_threads(1)
+            try:
+                out = list(self._pool.map(one, jobs))
+            finally:
+                torch.set_num_threads(workers)
+        return [out[i * parts:(i + 1) * parts] for i in range(n)]
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, C, H, W) -> (N, C, sH, sW) float32, like the original network."""

@@ -114,7 +114,9 @@ def prepare_net(net: nn.Module, device: str | torch.device = "cpu",
     It may share parameters with ``net``.
     """
     check_precision(precision, torch.device(device))
-    return net.eval().to(device)
+    from srnet.deploy import deploy  # exact rewrite + fast kernels (see srnet/deploy.py)
+
+    return deploy(net.eval(), device, "fp32")
 
 
 class Upscaler:

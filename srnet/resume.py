@@ -225,7 +225,9 @@ class RNGState(L.Callback):
         rank, world = trainer.global_rank, trainer.world_size
         gens = data_generators(trainer.datamodule)
         if int(loaded["world_size"]) == world:
-            mine = {k: v[rank] for k, v in loaded["states"].items()}
+            # clone: a row of the gathered (world, ...) tensor is a view at a storage offset, and
+            # torch.set_rng_state on such a view segfaults (torch 2.14).
+            mine = {k: v[rank].clone() for k, v in loaded["states"].items()}
             set_rng_state(mine)
             for k, g in gens.items():
                 if f"gen:{k}" in mine:

@@ -15,6 +15,7 @@ from pathlib import Path
 import hydra
 import lightning as L
 import pytest
+import torch
 from conftest import ROOT, compose_train, write_images
 from test_resume import scalars, tiny_overrides
 
@@ -95,3 +96,14 @@ def test_two_process_gloo_run_matches_single_process_validation(tmp_path: Path) 
                                  verbose=False)
     assert ddp_psnr == pytest.approx(single["val/gen/psnr"], abs=1e-4)
     assert ddp_ssim == pytest.approx(single["val/gen/ssim"], abs=1e-6)
+
+    # Resuming a DDP run: same directory, steps carry on (2 steps per epoch per rank).
+    steps = torch.load(run / "checkpoints/last.ckpt", weights_only=True)["global_step"]
+    assert steps == 4
+    more = [*overrides, "trainer.max_epochs=3", "ckpt_path=last"]
+    out = subprocess.run([sys.executable, "train.py", *more], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=540)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert list((logs / "train").iterdir()) == [run]
+    assert torch.load(run / "checkpoints/last.ckpt", weights_only=True)["global_step"] == 6
+    assert [s for s, _ in scalars(run / "tensorboard", "train/loss")] == list(range(6))

@@ -7,10 +7,12 @@ and kept), 16-bit grey and colour PNG/TIFF (kept 16-bit), EXIF-rotated JPEG (upr
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import stat
 import sys
+import zlib
 
 import numpy as np
 import png
@@ -67,7 +69,7 @@ def write16(path, arr: np.ndarray, **tiff_kwargs) -> None:
     h, w, c = arr.shape
     if path.suffix == ".png":
         with open(path, "wb") as f:
-            png.Writer(w, h, alpha=c == 4, bitdepth=16).write(f, arr.reshape(h, w * c))
+            png.Writer(w, h, greyscale=False, alpha=c == 4, bitdepth=16).write(f, arr.reshape(h, w * c))
     else:
         tiff_kwargs.setdefault("extrasamples", ["unassalpha"] if c == 4 else None)
         tifffile.imwrite(path, arr, photometric="rgb", planarconfig="contig", **tiff_kwargs)
@@ -179,6 +181,73 @@ def test_16bit_colour_without_opencv(tmp_path, model, monkeypatch, suffix, chann
         again.alpha, out.alpha))
     with Image.open(tmp_path / f"o16{suffix}") as im:  # and Pillow opens it (at 8 bit)
         assert np.array_equal(np.asarray(im)[..., :3], (out.pixels >> 8).astype(np.uint8))
+
+
+def test_16bit_layouts_orientation_icc_and_errors(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    rgba = np.random.default_rng(2).integers(0, 65536, (4, 6, 4), np.uint16)
+    rgba[..., 3] = np.where(rgba[..., 3] > 30000, 65535, 40000)
+    # PNG with eXIf orientation 6 and iCCP (chunks added without srnet); upright like Pillow's
+    write16(tmp_path / "o.png", rgba)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    chunks = list(png.Reader(filename=str(tmp_path / "o.png")).chunks())
+    chunks[1:1] = [(b"iCCP", b"sRGB\0\0" + zlib.compress(icc)), (b"eXIf", exif.tobytes()[6:])]
+    with open(tmp_path / "o.png", "wb") as f:
+        png.write_chunks(f, chunks)
+    pic = read_picture(tmp_path / "o.png")
+    assert np.array_equal(pic.pixels, orient(rgba[..., :3], 6)) and pic.icc_profile == icc
+    with Image.open(tmp_path / "o.png") as im:
+        assert np.array_equal(np.asarray(ImageOps.exif_transpose(im))[..., :3], pic.pixels >> 8)
+    write_picture(pic, tmp_path / "o2.png")
+    assert Image.open(tmp_path / "o2.png").info["icc_profile"] == icc
+    # planar TIFF with premultiplied alpha, orientation 8 and ICC -> straight alpha, upright
+    premul = np.round(rgba[..., :3] * (rgba[..., 3:] / 65535.0)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "p.tif", np.moveaxis(np.dstack([premul, rgba[..., 3]]), 2, 0),
+                     photometric="rgb", planarconfig="separate", extrasamples=["assocalpha"],
+                     iccprofile=icc, extratags=[(274, "H", 1, 8, True)])
+    pic = read_picture(tmp_path / "p.tif")
+    assert close(pic.pixels, orient(rgba[..., :3], 8), atol=1) and pic.icc_profile == icc
+    assert np.array_equal(pic.alpha, orient(rgba[..., 3], 8))
+    write_picture(pic, tmp_path / "p2.tif")
+    assert tifffile.TiffFile(tmp_path / "p2.tif").pages.first.iccprofile == icc
+    # 16-bit grey + alpha PNG stays grey (PNG) and becomes RGBA in TIFF; tRNS colour key -> alpha
+    with open(tmp_path / "la.png", "wb") as f:
+        png.Writer(6, 4, greyscale=True, alpha=True, bitdepth=16).write(f, rgba[..., 2:].reshape(4, 12))
+    la = read_picture(tmp_path / "la.png")
+    assert la.describe() == "6x4 grey+alpha 16-bit" and np.array_equal(la.pixels[..., 0], rgba[..., 2])
+    write_picture(la, tmp_path / "la2.png")
+    assert np.array_equal(read16(tmp_path / "la2.png"), rgba[..., 2:])
+    write_picture(la, tmp_path / "la.tif")
+    assert np.array_equal(read16(tmp_path / "la.tif"), rgba[..., [2, 2, 2, 3]])
+    with open(tmp_path / "key.png", "wb") as f:
+        key = tuple(int(v) for v in rgba[0, 0, :3])
+        png.Writer(6, 4, greyscale=False, bitdepth=16, transparent=key).write(
+            f, rgba[..., :3].reshape(4, 18))
+    assert read_picture(tmp_path / "key.png").alpha[0, 0] == 0
+    # undecodable compression and truncation: OSError naming the file
+    if importlib.util.find_spec("imagecodecs") is None:
+        write16(tmp_path / "lzw.tif", rgba)
+        with tifffile.TiffFile(tmp_path / "lzw.tif", mode="r+b") as tf:
+            tf.pages.first.tags[259].overwrite(5)  # claim LZW
+        with pytest.raises(OSError, match=r"lzw\.tif.*imagecodecs"):
+            read_picture(tmp_path / "lzw.tif")
+    (tmp_path / "cut.png").write_bytes((tmp_path / "o.png").read_bytes()[:-30])
+    with pytest.raises(OSError, match=r"cut\.png"):
+        read_picture(tmp_path / "cut.png")
+
+
+def test_16bit_colour_files_interoperate_with_opencv(tmp_path):
+    cv2 = pytest.importorskip("cv2")
+    bgra = np.random.default_rng(3).integers(0, 65536, (5, 7, 4), np.uint16)
+    rgba = bgra[..., [2, 1, 0, 3]]
+    for suffix in (".png", ".tif"):
+        cv2.imwrite(str(tmp_path / f"cv{suffix}"), bgra, [cv2.IMWRITE_TIFF_COMPRESSION, 1])
+        pic = read_picture(tmp_path / f"cv{suffix}")
+        assert np.array_equal(pic.pixels, rgba[..., :3]) and np.array_equal(pic.alpha, rgba[..., 3])
+        write_picture(pic, tmp_path / f"srnet{suffix}")
+        assert np.array_equal(cv2.imread(str(tmp_path / f"srnet{suffix}"), cv2.IMREAD_UNCHANGED), bgra)
 
 
 def test_exif_rotated_jpeg_comes_out_upright(tmp_path, model):

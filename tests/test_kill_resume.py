@@ -111,8 +111,10 @@ def test_sigkill_mid_training_then_resume(tmp_path: Path) -> None:
     assert [p.name for p in (logs / "train").iterdir()] == [run.name]
     final = torch.load(run / "checkpoints/last.ckpt", weights_only=True)
     assert final["global_step"] == 40 and final["epoch"] == 9
-    steps = [s for s, _ in scalars(run / "tensorboard", "train/loss")]
-    assert set(steps) == set(range(40))
+    # Lightning writes a step's checkpoint before that step's scalars, so a kill in between
+    # loses the scalars of step killed_at - 1; every other step is there.
+    steps = set(s for s, _ in scalars(run / "tensorboard", "train/loss"))
+    assert set(range(40)) - {killed_at - 1} <= steps <= set(range(40))
     files = sorted((run / "tensorboard").glob("events.out.tfevents.*"))
     per_file = [steps for f in files if (steps := scalars_in(f, "train/loss"))]
     assert len(per_file) == 2  # the killed run's and the resumed run's, in one folder

@@ -178,6 +178,16 @@ def test_rng_state_round_trip() -> None:
     cb.on_train_start(trainer, None)
     assert draw() == before
 
+    # Rank 1 of 2 takes its own row of the gathered states.
+    other = {k: v.clone() for k, v in cb.state_dict()["states"].items()}
+    after = draw()
+    mine = cb.state_dict()["states"]
+    trainer.world_size, trainer.global_rank = 2, 1
+    cb.load_state_dict({"world_size": 2,
+                        "states": {k: torch.cat([other[k], mine[k]]) for k in mine}})
+    cb.on_train_start(trainer, None)
+    assert draw() != after
+
 
 def test_last_means_newest_run(tmp_path: Path) -> None:
     for name, age in (("2024-01-01_00-00-00", 100), ("2024-01-02_00-00-00", 0),

@@ -31,7 +31,10 @@ from srnet.nets.tails import DeconvTail
 
 
 class PhaseConvTail(nn.Module):
-    """``Conv2d`` to s*s*C channels at LR resolution, optional crop, then ``PixelShuffle(s)``.
+    """``Conv2d`` to s*s*C channels at LR resolution, crop if needed, then ``PixelShuffle(s)``.
+
+    ``crop`` is the (row, column) offset of the wanted H x W window in the conv output, which is
+    larger than H x W when the phases need more zeros on one side than on the other.
 
     Built by :func:`deconv_to_conv`; maps (N, c_in, H, W) -> (N, c_out, s*H, s*W) like the
     ``ConvTranspose2d`` it replaces.
@@ -45,7 +48,7 @@ class PhaseConvTail(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         h, w = x.shape[-2:]
         y = self.conv(x)  # (N, s*s*C, H + extra, W + extra)
-        if self.crop != (0, 0):
+        if y.shape[-2:] != (h, w):
             y = y[..., self.crop[0]: self.crop[0] + h, self.crop[1]: self.crop[1] + w]
         return self.shuffle(y)  # (N, C, s*H, s*W)
 
@@ -176,7 +179,7 @@ def reparameterize(net: nn.Module) -> nn.Module:
 
 
 def _self_check() -> None:
-    from srnet.nets.tails import default_kernel, deconv_padding
+    from srnet.nets.tails import deconv_padding, default_kernel
 
     torch.manual_seed(0)
     for s in (2, 3, 4):

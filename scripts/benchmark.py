@@ -1,0 +1,117 @@
+"""Benchmarks: inference speed against OpenCV and bicubic, and training throughput.
+
+    python scripts/benchmark.py part=infer device=cpu out=results/benchmark.json
+    python scripts/benchmark.py part=all device=cuda out=results/benchmark_gpu.json
+
+Keys (``key=value``, lists as ``[a,b]``):
+
+* ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``profile`` (per-layer CPU
+  time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``train``
+  (:mod:`srnet.benchmarks.train_speed`) or ``all``
+* ``device``    ``cpu`` or ``cuda``
+* ``out``       JSON file for the results (default ``results/benchmark.json``)
+* ``scales``    SR factors for ``infer`` (default ``[2,3,4]``)
+* ``repeats``   timed calls per method for ``infer`` (default 7; median and minimum reported)
+* ``threads``   CPU threads (default: all cores)
+* ``ckpt_path`` time this checkpoint instead of the bundled (or random) weights
+* ``bf16``      include the bf16 path in ``infer`` (default: on CUDA or CPUs with native bf16)
+
+Prints a Markdown table per part and writes everything to ``out``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError
+
+PARTS = ("infer", "profile", "train", "all")
+
+
+def defaults() -> dict:
+    return {"part": "infer", "device": "cpu", "out": "results/benchmark.json",
+            "scales": [2, 3, 4], "repeats": 7, "threads": None, "ckpt_path": None, "bf16": None}
+
+
+def parse_args(argv: list[str]) -> dict:
+    cfg = OmegaConf.create(defaults())
+    OmegaConf.set_struct(cfg, True)
+    bad = [a for a in argv if "=" not in a]
+    if bad:
+        raise SystemExit(f"benchmark.py: arguments are key=value, got {bad}; keys: {list(cfg)}")
+    try:
+        args = OmegaConf.to_container(OmegaConf.merge(cfg, OmegaConf.from_dotlist(argv)))
+    except ConfigKeyError as e:
+        raise SystemExit(f"benchmark.py: unknown key in {argv}; allowed keys: {list(cfg)}") from e
+    if args["part"] not in PARTS:
+        raise SystemExit(f"benchmark.py: part={args['part']!r}; choose one of {PARTS}")
+    if args["device"] not in ("cpu", "cuda"):
+        raise SystemExit(f"benchmark.py: device={args['device']!r}; choose cpu or cuda")
+    if isinstance(args["scales"], int):
+        args["scales"] = [args["scales"]]
+    return args
+
+
+def run_infer(args: dict) -> dict:
+    from srnet.benchmarks import infer_speed
+
+    result = infer_speed.run(args["device"], args["scales"], repeats=int(args["repeats"]),
+                             threads=args["threads"], ckpt=args["ckpt_path"], bf16=args["bf16"])
+    print(f"\n## Inference ({result['machine']}, {result['threads']} threads, "
+          f"load average {result['load_average_before'][0]:.1f} -> "
+          f"{result['load_average_after'][0]:.1f})\n")
+    print("Output megapixels/s (ms per image), best of", result["repeats"], "runs:\n")
+    print(infer_speed.table(result))
+    weights = sorted({r["weights"] for r in result["rows"]})
+    print("\nweights:", "; ".join(weights))
+    for note in result["notes"]:
+        print("note:", note)
+    return result
+
+
+def run_profile(args: dict) -> list[dict]:
+    from srnet.benchmarks import infer_profile
+
+    results = []
+    for s in args["scales"]:
+        result = infer_profile.profile(s, repeats=int(args["repeats"]), ckpt=args["ckpt_path"])
+        print(f"\n## Per-layer profile, x{s}, LR {result['lr']} ({result['weights']})\n")
+        print(infer_profile.table(result))
+        results.append(result)
+    return results
+
+
+def run_train(args: dict) -> dict | None:
+    try:
+        from srnet.benchmarks import train_speed
+    except ImportError as e:
+        print(f"part=train skipped: srnet.benchmarks.train_speed is not available ({e})")
+        return None
+    kwargs = {"device": args["device"]}
+    rows = train_speed.run(**kwargs)
+    print("\n## Training\n")
+    print(train_speed.table(rows) if hasattr(train_speed, "table") else json.dumps(rows, indent=2))
+    return {"rows": rows}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    results = {"args": args}
+    if args["part"] in ("infer", "all"):
+        results["infer"] = run_infer(args)
+    if args["part"] in ("profile", "all"):
+        results["profile"] = run_profile(args)
+    if args["part"] in ("train", "all"):
+        results["train"] = run_train(args)
+    out = Path(args["out"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nwrote {out}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""Running FSRCNN on the CPU band by band: every layer over a few rows at a time.
+
+The image goes through all layers in bands of rows (a wavefront): stage i produces its next band
+as soon as stage i-1 has produced the rows it needs, and keeps only the few rows the next stage
+still has to read. Activations stay in cache, and no full-image 56-channel buffer (50 MB at
+640x360) is allocated and page-faulted per layer. Convolutions run in oneDNN with pre-packed
+weights on channels_last tensors. A *stage* is the 1x1 layers read on the way in (the expanding
+layer before the tail, recomputed on the halo rows instead of stored), one k x k convolution
+with zero rows added at the image border only, and the 1x1 layers after it (the shrinking layer).
+
+:meth:`BandedNet.rows` computes output rows [r0, r1) of one image from its input rows widened by
+the network's reach, so parts of an image can run on separate threads (``srnet.deploy``).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from srnet.nets.reparam import PhaseConvTail, pack_columns
+
+CL = torch.channels_last
+
+
+def _mkldnn_conv_ok() -> bool:
+    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn,
+                                                            "_convolution_pointwise")
+
+
+class Conv:
+    """One convolution (+ optional PReLU) on channels_last CPU tensors, weights pre-packed."""
+
+    def __init__(self, conv: nn.Conv2d, prelu: nn.PReLU | None, group: int = 1) -> None:
+        self.group = group
+        conv = pack_columns(conv, group)
+        self.weight = conv.weight.detach().float().contiguous(memory_format=CL)
+        self.bias = None if conv.bias is None else conv.bias.detach().float()
+        self.pad = (conv.padding[0], conv.padding[1])
+        self.prelu = None if prelu is None else prelu.weight.detach().float()
+        self.packed = None
+        if _mkldnn_conv_ok():
+            shape = [1, self.weight.shape[1], 64, 256]
+            self.packed = torch._C._nn.mkldnn_reorder_conv2d_weight(
+                self.weight.to_mkldnn(), list(self.pad), [1, 1], [1, 1], 1, shape)
+
+    def __call__(self, x: Tensor, pad_h: int) -> Tensor:
+        """x (1, C, rows, W) channels_last -> (1, C', rows + 2*pad_h - kh + 1, W)."""
+        return self.act(self.conv(x, pad_h))
+
+    def act(self, y: Tensor) -> Tensor:
+        return y if self.prelu is None else F.prelu(y, self.prelu)
+
+    def name(self) -> str:
+        co, ci, kh, kw = self.weight.shape
+        g = self.group
+        packed = f", {g} columns packed" if g > 1 else ""
+        return f"conv {kh}x{kw} {ci // g}->{co // g}{packed}"
+
+    def conv(self, x: Tensor, pad_h: int) -> Tensor:
+        """The convolution alone."""
+        n, c, h, w = x.shape
+        g = self.group
+        if g > 1:  # (1, C, h, W) -> (1, g*C, h, W/g): the same memory
+            x = x.permute(0, 2, 3, 1).reshape(n, h, w // g, g * c).permute(0, 3, 1, 2)
+        pad = [pad_h, self.pad[1]]
+        if self.packed is not None:
+            y = torch.ops.mkldnn._convolution_pointwise(x, self.packed, self.bias, pad, [1, 1],
+                                                        [1, 1], 1, "none", [None], "")
+        else:
+            y = F.conv2d(x.contiguous(memory_format=CL), self.weight, self.bias, padding=pad)
+        if g > 1:  # back to (1, C'/g, rows, W)
+            y = y.permute(0, 2, 3, 1).reshape(n, y.shape[2], w, -1).permute(0, 3, 1, 2)
+        return y
+
+
+class Stage:
+    """1x1 layers applied to the band as read, one k x k conv with row padding, 1x1 layers after."""
+
+    def __init__(self, pre: list[Conv], conv: Conv, post: list[Conv]) -> None:
+        self.pre, self.conv, self.post = pre, conv, post
+        self.reach = conv.pad[0]  # rows of context needed on each side
+
+    def __call__(self, x: Tensor, pad_h: int) -> Tensor:
+        for layer in self.pre:
+            x = layer(x, 0)
+        x = self.conv(x, pad_h)
+        for layer in self.post:
+            x = layer(x, 0)
+        return x
+
+
+def conv_prelu_pairs(seq: nn.Sequential) -> list[tuple[nn.Conv2d, nn.PReLU | None]]:
+    mods, out = list(seq), []
+    for i, m in enumerate(mods):
+        if isinstance(m, nn.Conv2d):
+            nxt = mods[i + 1] if i + 1 < len(mods) else None
+            out.append((m, nxt if isinstance(nxt, nn.PReLU) else None))
+        elif not isinstance(m, nn.PReLU):
+            raise ValueError(f"banded: unsupported layer {type(m).__name__} in the body")
+    return out
+
+
+def widen_tail(conv: nn.Conv2d, width_ok: bool) -> tuple[nn.Conv2d, int]:
+    """(conv, column group): few-output tails get 2 packed columns or zero output channels."""
+    oc = conv.out_channels
+    if oc % 8 == 0:
+        return conv, 1
+    if (2 * oc) % 8 == 0 and width_ok:
+        return conv, 2
+    wide = nn.Conv2d(conv.in_channels, -(-oc // 8) * 8, conv.kernel_size, padding=conv.padding)
+    with torch.no_grad():
+        wide.weight.zero_()
+        wide.bias.zero_()
+        wide.weight[:oc] = conv.weight
+        if conv.bias is not None:
+            wide.bias[:oc] = conv.bias
+    return wide, 1
+
+
+class BandedNet:
+    """A reparameterised FSRCNN (conv + pixel-shuffle tail) as stages for band-wise execution.
+
+    Args:
+        net: FSRCNN whose tail is a :class:`PhaseConvTail` with a centred conv or a
+            ``PixelShuffleTail`` (float32, CPU).
+        band_rows: LR rows per band.
+    """
+
+    def __init__(self, net: nn.Module, band_rows: int = 32) -> None:
+        self.band_rows = band_rows
+        tail = net.tail.conv if isinstance(net.tail, PhaseConvTail) else net.tail[0]
+        stages, pending = [], []
+        for conv, prelu in conv_prelu_pairs(net.body):
+            if conv.kernel_size == (1, 1) and stages and conv.out_channels <= conv.in_channels:
+                stages[-1].post.append(Conv(conv, prelu))
+            elif conv.kernel_size == (1, 1):
+                pending.append(Conv(conv, prelu))
+            else:
+                stages.append(Stage(pending, Conv(conv, prelu), []))
+                pending = []
+        wide, self.tail_group = widen_tail(tail, True)
+        self.tail_packed = Stage(pending, Conv(wide, None, self.tail_group), [])
+        self.tail_plain = self.tail_packed  # for widths that are not a multiple of the group
+        if self.tail_group > 1:
+            self.tail_plain = Stage(pending, Conv(widen_tail(tail, False)[0], None), [])
+        self.stages = stages
+        self.reach = sum(st.reach for st in stages) + self.tail_packed.reach  # LR rows
+
+    def rows(self, x: Tensor, i: int, r0: int, r1: int) -> Tensor:
+        """Tail output rows [r0, r1) of image ``i`` of x (N, C, H, W) -> (1, K, r1 - r0, W)."""
+        a, b = max(r0 - self.reach, 0), min(r1 + self.reach, x.shape[2])
+        return self.run(x[i:i + 1, :, a:b])[:, :, r0 - a:r1 - a]
+
+    def run(self, x: Tensor) -> Tensor:
+        """One image (1, C, H, W) channels_last -> tail output (1, K, H, W), band by band."""
+        h, w = x.shape[-2:]
+        tail = self.tail_packed if w % self.tail_group == 0 else self.tail_plain
+        stages = [*self.stages, tail]
+        pads = [st.reach for st in stages]
+        ahead = [sum(pads[i + 1:]) for i in range(len(stages))]  # rows stage i runs ahead
+        done, held, start, outs = [0] * len(stages), [x] * len(stages), [0] * len(stages), []
+        step = 0
+        while done[-1] < h:
+            step += 1
+            for i, st in enumerate(stages):
+                target = min(h, step * self.band_rows + ahead[i])
+                if target <= done[i]:
+                    continue
+                p = pads[i]
+                src, s0 = (x, 0) if i == 0 else (held[i - 1], start[i - 1])
+                a, b = max(done[i] - p, 0), min(target + p, h)  # input rows read
+                pad_h = max(p - (done[i] - a), target + p - b)  # zero rows past the image
+                y = st(src[:, :, a - s0:b - s0], pad_h)
+                first = done[i] - (a - pad_h + p)  # row of y holding output row done[i]
+                y = y[:, :, first:first + target - done[i]]
+                if i == len(stages) - 1:
+                    outs.append(y)
+                else:  # keep what the next stage still needs, then the new rows
+                    keep = max(done[i + 1] - pads[i + 1], 0)
+                    if done[i] > keep:
+                        y = torch.cat([held[i][:, :, keep - start[i]:done[i] - start[i]], y], 2)
+                    held[i], start[i] = y, min(keep, done[i])
+                done[i] = target
+        return torch.cat(outs, 2) if len(outs) > 1 else outs[0]

@@ -1,0 +1,122 @@
+"""Where the time goes: per-layer CPU time of the deployed srnet path next to OpenCV's total.
+
+One thread, CPU time of the calling thread (``time.thread_time``), so other processes on the
+machine change the numbers little; each entry is the minimum over ``repeats`` whole-image runs
+of the sum of that layer's calls over all bands. Rows: every convolution and PReLU of
+:class:`srnet.banded.BandedNet` (layers with the same shape are summed), the colour head of
+:mod:`srnet.fast_rgb` (chroma convolution; Y add + clamp; writing the uint8 HR image), the input
+conversion, and OpenCV's whole ``upsample`` call on the same image.
+Run through ``scripts/benchmark.py part=profile``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import numpy as np
+import torch
+
+from srnet import fast_rgb
+from srnet.benchmarks.infer_speed import _opencv, _to_tensor, load_nets, test_image
+from srnet.deploy import deploy
+
+
+class _Timed:
+    """Stands in for a :class:`srnet.banded.Conv`, timing its convolution and its PReLU."""
+
+    def __init__(self, layer, acc: dict) -> None:
+        self.layer, self.acc, self.pad = layer, acc, layer.pad
+
+    def __call__(self, x, pad_h):
+        t = time.thread_time()
+        y = self.layer.conv(x, pad_h)
+        t2 = time.thread_time()
+        self.acc[self.layer.name()] += t2 - t
+        if self.layer.prelu is not None:
+            y = self.layer.act(y)
+            self.acc[f"PReLU {y.shape[1]}"] += time.thread_time() - t2
+        return y
+
+
+def _instrument(banded, acc: dict) -> None:
+    for st in [*banded.stages, banded.tail_packed, banded.tail_plain]:
+        st.pre = [layer if isinstance(layer, _Timed) else _Timed(layer, acc) for layer in st.pre]
+        st.post = [layer if isinstance(layer, _Timed) else _Timed(layer, acc)
+                   for layer in st.post]
+        if not isinstance(st.conv, _Timed):
+            st.conv = _Timed(st.conv, acc)
+
+
+@torch.inference_mode()
+def profile(scale: int, size: tuple[int, int] = (360, 640), repeats: int = 5,
+            ckpt: str | None = None) -> dict:
+    """Per-layer CPU ms for one LR image of ``size`` (H, W); see the module docstring."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        net, source = load_nets(scale, ckpt)
+        fast = deploy(net)
+        rgb = test_image(*size)
+        best: dict[str, float] = {}
+        for _ in range(repeats):
+            acc: dict[str, float] = defaultdict(float)
+            _instrument(fast.banded, acc)
+            t = time.thread_time()
+            x = _to_tensor(rgb, torch.device("cpu"))
+            net_in = fast_rgb.rgb_to_y(x).contiguous(memory_format=torch.channels_last)
+            acc["input uint8 -> Y"] += time.thread_time() - t
+            phases = fast.banded.run(net_in)  # (1, K, H, W)
+            _head_times(fast, phases, x, acc)
+            for k, v in acc.items():
+                best[k] = min(best.get(k, np.inf), v)
+        cv_ms = _opencv_ms(scale, rgb, repeats)
+    finally:
+        torch.set_num_threads(threads)
+    rows = [{"layer": k, "ms": 1e3 * v} for k, v in best.items()]
+    total = sum(r["ms"] for r in rows)
+    return {"scale": scale, "lr": f"{size[1]}x{size[0]}", "weights": source, "rows": rows,
+            "srnet_total_ms": total, "opencv_total_ms": cv_ms}
+
+
+def _head_times(fast, phases, x, acc: dict) -> None:
+    s, (h, w) = fast.scale, x.shape[-2:]
+    head = fast_rgb._head(fast, 255.0, phases.shape[1])
+    out = torch.empty(s * h, s * w, 3, dtype=torch.uint8)
+    step = max(8, fast_rgb.HEAD_BYTES // (w * 12 * s * s))
+    for q0 in range(0, h, step):
+        q1 = min(q0 + step, h)
+        t = time.thread_time()
+        head.chroma(x, q0, q1)
+        t2 = time.thread_time()
+        rgb = head(phases[:, :, q0:q1], x, q0, q1)  # chroma again + Y add + clamp
+        t3 = time.thread_time()
+        fast_rgb._write(out, rgb[0], q0, q1, True, False)
+        t4 = time.thread_time()
+        acc["colour: bicubic chroma conv"] += t2 - t
+        acc["colour: add Y (1x1 conv) + clamp"] += (t3 - t2) - (t2 - t)
+        acc["colour: write uint8 HR image"] += t4 - t3
+
+
+def _opencv_ms(scale: int, rgb: np.ndarray, repeats: int) -> float | None:
+    fn, _ = _opencv(scale)
+    if fn is None:
+        return None
+    fn(rgb)
+    times = []
+    for _ in range(repeats):
+        t = time.process_time()
+        fn(rgb)
+        times.append(time.process_time() - t)
+    return 1e3 * min(times)
+
+
+def table(result: dict) -> str:
+    total = result["srnet_total_ms"]
+    lines = ["| srnet layer (CPU ms, 1 thread) | ms | share |", "|---|---|---|"]
+    for r in sorted(result["rows"], key=lambda r: -r["ms"]):
+        lines.append(f"| {r['layer']} | {r['ms']:.1f} | {100 * r['ms'] / total:.0f}% |")
+    lines.append(f"| **srnet total** | **{total:.1f}** | |")
+    if result["opencv_total_ms"] is not None:
+        lines.append(f"| OpenCV `upsample` total | {result['opencv_total_ms']:.1f} | |")
+    return "\n".join(lines)

@@ -1,0 +1,226 @@
+"""Inference speed: srnet's paths against OpenCV's dnn_superres FSRCNN and torch bicubic.
+
+Every method upscales the same LR image (a crop of scikit-image's astronaut photograph, tiled to
+size) at x2/x3/x4 and each LR size; methods run round-robin, one call each per repeat, so they
+share whatever load the machine has; we report the median and the minimum time per image and
+output megapixels per second (from the minimum: the least disturbed run). Methods:
+
+* ``srnet deconv (plain)``: the trained FSRCNN as built (ConvTranspose2d tail), Y in -> Y out;
+* ``srnet rewritten``: conv + pixel-shuffle tail (``srnet.nets.reparam``), channels_last;
+* ``srnet deployed fp32`` / ``bf16``: :func:`srnet.deploy.deploy` (bf16 only where asked or native);
+* ``srnet onnxruntime``: the ONNX export (``scripts/export.py``) in onnxruntime's CPU provider;
+* ``... RGB->RGB``: whole paths from a uint8 (H, W, 3) RGB array to the uint8 SR array: srnet's
+  deployed net with its fast colour path (:mod:`srnet.fast_rgb`), the reference path
+  (``srnet.inference.super_resolve`` on the plain net), and OpenCV's ``upsample`` call (which
+  converts to YCrCb, runs the network on Y and resizes Cr/Cb itself);
+* ``torch bicubic``: ``srnet.degradation.upscale`` on the float RGB tensor.
+
+Without trained weights the networks are random FSRCNN(d=56, s=12, m=4): speed does not depend
+on the values. Run through ``scripts/benchmark.py part=infer``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from srnet.degradation import upscale
+from srnet.deploy import DeployedNet, cpu_has_native_bf16, deploy
+from srnet.inference import super_resolve
+from srnet.metrics import rgb_to_y
+from srnet.nets import FSRCNN
+from srnet.nets.reparam import reparameterize
+
+ROOT = Path(__file__).resolve().parents[2]
+OPENCV_MODELS = ROOT.parent / "shared" / "peers" / "opencv-fsrcnn"
+CPU_SIZES = ((256, 256), (360, 640))  # LR (H, W)
+GPU_SIZES = (*CPU_SIZES, (1080, 1920))
+
+
+def test_image(h: int, w: int) -> np.ndarray:
+    """A deterministic natural uint8 (h, w, 3) RGB image: the astronaut photograph, tiled."""
+    from skimage import data
+
+    photo = data.astronaut()  # (512, 512, 3)
+    reps = (-(-h // photo.shape[0]), -(-w // photo.shape[1]), 1)
+    return np.ascontiguousarray(np.tile(photo, reps)[:h, :w])
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load_nets(scale: int, ckpt: str | None) -> tuple[FSRCNN, str]:
+    """(net, where its weights came from) for ``scale``: ckpt, bundled weights, or random."""
+    from srnet.checkpoint import load_net
+
+    for source in (ckpt, f"x{scale}"):
+        if source is None:
+            continue
+        try:
+            net = load_net(source)
+        except FileNotFoundError:
+            continue
+        if net.cfg.scale == scale:
+            return net.eval(), str(source)
+    torch.manual_seed(0)
+    return FSRCNN(scale=scale, d=56, s=12, m=4).eval(), "random FSRCNN(d=56, s=12, m=4)"
+
+
+def _opencv(scale: int) -> tuple[Callable | None, str]:
+    try:
+        import cv2
+    except ImportError:
+        return None, "opencv skipped: `pip install opencv-contrib-python-headless` to compare"
+    path = OPENCV_MODELS / f"FSRCNN_x{scale}.pb"
+    if not path.is_file() or not hasattr(cv2, "dnn_superres"):
+        return None, f"opencv skipped: {path} or cv2.dnn_superres missing"
+    cv2.setNumThreads(torch.get_num_threads())
+    sr = cv2.dnn_superres.DnnSuperResImpl_create()
+    sr.readModel(str(path))
+    sr.setModel("fsrcnn", scale)
+    return (lambda rgb: sr.upsample(np.ascontiguousarray(rgb[..., ::-1]))[..., ::-1]), ""
+
+
+def _onnxruntime(net: FSRCNN, folder: Path) -> tuple[Callable | None, str]:
+    try:
+        import onnxruntime as ort
+
+        from srnet.export import export_onnx
+    except ImportError as e:
+        return None, f"onnxruntime skipped: {e}"
+    path = export_onnx(net, folder / f"x{net.cfg.scale}.onnx")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = torch.get_num_threads()
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    return (lambda y: sess.run(None, {"lr": y})[0]), ""
+
+
+def methods(net: FSRCNN, device: torch.device, bf16: bool, folder: Path) -> tuple[dict, list]:
+    """name -> (kind, fn, input) for one scale; kind 'y' (net only) or 'rgb' (whole path)."""
+    s, notes = net.cfg.scale, []
+    plain = copy.deepcopy(net).to(device)
+    rewritten = reparameterize(copy.deepcopy(net)).to(device, memory_format=torch.channels_last)
+    fast = deploy(net, device, "fp32")
+    out = {"srnet deconv (plain)": ("y", plain),
+           "srnet rewritten": ("y", lambda y: rewritten(y.contiguous(
+               memory_format=torch.channels_last))),
+           "srnet deployed fp32": ("y", fast)}
+    if bf16:
+        low = DeployedNet(net, device, torch.bfloat16)
+        out["srnet deployed bf16"] = ("y", low)
+    if device.type == "cpu":
+        fn, note = _onnxruntime(net, folder)
+        if fn is not None:
+            out["srnet onnxruntime"] = ("y_np", fn)
+        notes += [note] if note else []
+    out["srnet deployed RGB->RGB"] = ("rgb", lambda rgb: fast.upscale_rgb(
+        _to_tensor(rgb, device), as_uint8=True)[0].cpu().numpy())
+    out["srnet reference RGB->RGB"] = ("rgb", lambda rgb: super_resolve(
+        plain, _to_tensor(rgb, device)).mul(255).round().byte()[0].permute(1, 2, 0).cpu().numpy())
+    fn, note = _opencv(s)
+    if fn is not None:
+        out["opencv dnn_superres RGB->RGB"] = ("rgb", fn)
+    notes += [note] if note else []
+    out["torch bicubic"] = ("rgb_t", lambda x: upscale(x, s, "bicubic"))
+    return out, notes
+
+
+def _to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 (H, W, 3) -> float (1, 3, H, W) in [0, 1] on ``device``."""
+    return torch.from_numpy(rgb).to(device).permute(2, 0, 1)[None].float().div_(255)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+@torch.inference_mode()
+def run(device: str = "cpu", scales=(2, 3, 4), sizes=None, repeats: int = 7,
+        threads: int | None = None, ckpt: str | None = None, bf16: bool | None = None) -> dict:
+    """Time every method; returns ``{"machine": ..., "rows": [...], "notes": [...]}``.
+
+    Args:
+        device: ``cpu`` or ``cuda``.
+        scales: SR factors.
+        sizes: LR (H, W) pairs; default 256x256 and 640x360 (and 1920x1080 on CUDA).
+        repeats: timed calls per method (after one warm-up call).
+        threads: CPU threads for torch, OpenCV and onnxruntime (default: all cores).
+        ckpt: a checkpoint to time instead of the bundled / random weights.
+        bf16: include ``srnet deployed bf16`` (default: on CUDA or with native CPU bf16).
+    """
+    dev = torch.device(device)
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    sizes = sizes or (GPU_SIZES if dev.type == "cuda" else CPU_SIZES)
+    bf16 = (dev.type == "cuda" or cpu_has_native_bf16()) if bf16 is None else bf16
+    rows, notes = [], []
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        for s in scales:
+            net, source = load_nets(s, ckpt)
+            table, extra = methods(net, dev, bf16, Path(tmp))
+            notes += [n for n in extra if n not in notes]
+            for h, w in sizes:
+                rows += _time_size(table, test_image(h, w), s, dev, repeats, source)
+    return {"machine": machine_info(dev), "threads": torch.get_num_threads(),
+            "load_average_before": load_before, "load_average_after": os.getloadavg(),
+            "repeats": repeats, "rows": rows, "notes": notes}
+
+
+def _time_size(table: dict, rgb: np.ndarray, s: int, dev: torch.device, repeats: int,
+               source: str) -> list[dict]:
+    h, w = rgb.shape[:2]
+    x = _to_tensor(rgb, dev)  # (1, 3, H, W)
+    inputs = {"y": rgb_to_y(x), "rgb": rgb, "rgb_t": x}
+    inputs["y_np"] = inputs["y"].cpu().numpy()
+    times = {name: [] for name in table}
+    for i in range(repeats + 1):  # round-robin; the first round is the warm-up
+        for name, (kind, fn) in table.items():
+            _sync(dev)
+            t = time.perf_counter()
+            fn(inputs[kind])
+            _sync(dev)
+            if i:
+                times[name].append(time.perf_counter() - t)
+    out_mp = s * s * h * w / 1e6
+    return [{"scale": s, "lr": f"{w}x{h}", "method": name, "weights": source,
+             "ms_median": 1e3 * statistics.median(t), "ms_min": 1e3 * min(t),
+             "mp_per_s": out_mp / min(t), "mp_per_s_median": out_mp / statistics.median(t)}
+            for name, t in times.items()]
+
+
+def machine_info(dev: torch.device) -> str:
+    if dev.type == "cuda":
+        return f"{torch.cuda.get_device_name(dev)}, torch {torch.__version__}"
+    return (f"{cpu_name()}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}, "
+            f"native bf16: {cpu_has_native_bf16()}, torch {torch.__version__}")
+
+
+def table(result: dict) -> str:
+    """Markdown: one row per method, columns scale x LR size, cells ``MP/s (ms)``."""
+    rows = result["rows"]
+    cols = sorted({(r["scale"], r["lr"]) for r in rows}, key=lambda c: (c[0], c[1]))
+    names = list(dict.fromkeys(r["method"] for r in rows))
+    cell = {(r["method"], r["scale"], r["lr"]): f"{r['mp_per_s']:.1f} ({r['ms_min']:.0f})"
+            for r in rows}
+    lines = ["| method | " + " | ".join(f"x{s} {lr}" for s, lr in cols) + " |",
+             "|---" * (len(cols) + 1) + "|"]
+    for n in names:
+        lines.append(f"| {n} | " + " | ".join(cell.get((n, s, lr), "-") for s, lr in cols) + " |")
+    return "\n".join(lines)
