@@ -7,14 +7,16 @@ on the 2-core CPU, see the README's Speed section and ``python scripts/benchmark
 * the ``ConvTranspose2d`` tail becomes conv + pixel shuffle (:mod:`srnet.nets.reparam`), and its
   few output channels are widened to fill the vector units: x2's 4 phases by stacking 2 columns
   into channels (a free view in channels_last), x3's 9 by zero channels up to 16;
-* on CPU, the image runs in bands of rows through all layers (a wavefront; no recomputation
-  except the 1x1 expanding layer's halo rows), so activations stay in cache and no 50 MB
-  buffer is allocated and page-faulted per layer;
-* convolutions go to oneDNN with pre-packed weights and channels_last activations (the 5x5
-  first layer with its single input channel is 6x faster than ``F.conv2d``'s default there);
+* on CPU in float32, :mod:`srnet.banded`: all layers run band by band over rows (activations
+  stay in cache), oneDNN convolutions with pre-packed weights on channels_last tensors, and the
+  first layer's 56-channel PReLU folded into its neighbours (:class:`srnet.banded.SplitPReLU`);
+* with T > 1 threads, an image is cut into T row parts (plus the network's reach as halo) run on
+  T threads with one intra-op thread each: measured robust when other processes load the cores,
+  where per-op OpenMP barriers stall;
 * ``precision``: ``fp32`` (exact), ``bf16`` (CPU with native bf16, or CUDA), ``fp16`` (CUDA).
-  ``auto`` is fp32 on CPUs without native bf16 (bf16 measured 10x slower on this AVX2 CPU)
-  and fp16 on CUDA. int8 was measured and is not offered (see the README).
+  ``auto`` is fp32 on CPU (bf16 measured about 10x slower on this AVX2 CPU without native bf16)
+  and fp16 on CUDA. Under ``torch.autocast`` the plain layers run, so autocast applies.
+  int8 is not offered (see the README's Speed section).
 
 :meth:`DeployedNet.upscale_rgb` adds the colour path of ``y`` models (see :mod:`srnet.fast_rgb`).
 
@@ -139,11 +141,11 @@ class DeployedNet(nn.Module):
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
-    """The dtype for ``precision`` on ``device`` (``auto``: fp16 on CUDA, else fp32 or bf16)."""
+    """The dtype for ``precision`` on ``device`` (``auto``: fp16 on CUDA, fp32 on CPU)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision={precision!r}: choose one of {PRECISIONS}")
     if precision == "auto":
-        return torch.float16 if device.type == "cuda" else torch.float32
+        return torch.float16 if device.type == "cuda" else torch.float32  # measured fastest
     if precision == "fp16" and device.type != "cuda":
         raise ValueError(f"precision=fp16 needs a CUDA device (device is {device}); use fp32")
     if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():

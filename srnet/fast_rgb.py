@@ -89,7 +89,8 @@ class RGBHead:
         top: 255 for rounded uint8 output, 1 for float output.
     """
 
-    def __init__(self, scale: int, phase_channels: int, top: float) -> None:
+    def __init__(self, scale: int, phase_channels: int, top: float,
+                 device: torch.device | str = "cpu") -> None:
         s, k = scale, scale * scale
         self.scale, self.top = s, top
         self.y_gain = top * 255.0 / 219.0
@@ -107,8 +108,10 @@ class RGBHead:
         self.y_w = y_w.reshape(3 * k, phase_channels, 1, 1)
         self.chroma_w = self.chroma_w.contiguous(memory_format=torch.channels_last)
         self.y_w = self.y_w.contiguous(memory_format=torch.channels_last)
+        for name in ("to_cbcr", "chroma_w", "y_w", "y_b"):
+            setattr(self, name, getattr(self, name).to(device))
         self.packed = None
-        if _mkldnn():
+        if _mkldnn() and torch.device(device).type == "cpu":
             self.packed = (_prepack(self.chroma_w, TAPS // 2), _prepack(self.y_w, 0))
 
     def chroma(self, lr_rgb: Tensor, r0: int, r1: int) -> Tensor:
@@ -130,11 +133,11 @@ class RGBHead:
         s = self.scale
         view = out.view(1, s, s, 3, r1 - r0, w)  # (1, ry, rx, colour, rows, W)
         gains, rows = border_gain(s, h)  # rows: one op per border row in this band
-        for g, q in zip(gains, rows, strict=True):
+        for g, q in zip(gains.to(out.device), rows, strict=True):
             if r0 <= q < r1:
                 view.narrow(4, q - r0, 1).mul_(g.view(1, s, 1, 1, 1, 1))
         gains, cols = border_gain(s, w)  # columns: the two first and the two last at once
-        gains = gains.t().reshape(1, 1, s, 1, 1, len(cols))
+        gains = gains.t().reshape(1, 1, s, 1, 1, len(cols)).to(out.device)
         if w >= 4:
             view.narrow(5, 0, 2).mul_(gains[..., :2])
             view.narrow(5, w - 2, 2).mul_(gains[..., 2:])
@@ -217,5 +220,5 @@ def _write(out: Tensor, rgb: Tensor, q0: int, q1: int, as_uint8: bool, add_half:
 def _head(deployed, top: float, channels: int) -> RGBHead:
     heads = deployed.__dict__.setdefault("_rgb_heads", {})
     if (top, channels) not in heads:
-        heads[(top, channels)] = RGBHead(deployed.scale, channels, top)
+        heads[(top, channels)] = RGBHead(deployed.scale, channels, top, deployed.device)
     return heads[(top, channels)]

@@ -104,7 +104,7 @@ def test_rgb_model_colour_path() -> None:
 
 
 def test_precision_choices() -> None:
-    assert resolve_precision("auto", torch.device("cpu")) in (torch.float32, torch.bfloat16)
+    assert resolve_precision("auto", torch.device("cpu")) == torch.float32
     with pytest.raises(ValueError, match="fp16 needs a CUDA device"):
         resolve_precision("fp16", torch.device("cpu"))
     with pytest.raises(ValueError, match="choose one of"):
@@ -180,3 +180,61 @@ def test_row_parts_under_inference_mode() -> None:
     finally:
         torch.set_num_threads(threads)
     assert out.shape == (1, 100, 40, 3)
+
+
+def test_cpu_fast_path_structure() -> None:
+    """FSRCNN on CPU: banded, first PReLU split, x2 tail with 2 packed columns, x3 widened to 16."""
+    from srnet.banded import SplitPReLU
+
+    x2, x3 = deploy(_net(2)).banded, deploy(_net(3)).banded
+    assert isinstance(x2.stages[0].conv, SplitPReLU)
+    assert x2.tail_group == 2 and x2.tail_packed.conv.weight.shape[:2] == (8, 112)
+    assert x3.tail_group == 1 and x3.tail_packed.conv.weight.shape[0] == 16
+    assert DeployedNet(_net(2), torch.device("cpu"), torch.bfloat16).banded is None
+
+
+def test_infer_benchmark_smoke() -> None:
+    """scripts/benchmark.py part=infer's engine on a tiny image: every path runs, table renders."""
+    from srnet.benchmarks import infer_speed
+
+    threads = torch.get_num_threads()
+    try:
+        result = infer_speed.run("cpu", scales=(3,), sizes=[(24, 20)], repeats=1, threads=1)
+    finally:
+        torch.set_num_threads(threads)
+    names = {r["method"] for r in result["rows"]}
+    assert {"srnet deconv (plain)", "srnet rewritten", "srnet deployed fp32",
+            "srnet deployed RGB->RGB", "torch bicubic"} <= names
+    assert all(r["mp_per_s"] > 0 and r["lr"] == "20x24" for r in result["rows"])
+    assert "| srnet deployed fp32 |" in infer_speed.table(result)
+
+
+def test_without_onednn_ops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The F.conv2d fallbacks (no oneDNN pointwise ops) give the same results."""
+    import srnet.banded
+    import srnet.fast_rgb
+
+    net = _net(2)
+    lr = torch.rand(1, 3, 30, 22)
+    ref = deploy(net).upscale_rgb(lr), deploy(net)(rgb_to_y(lr))
+    monkeypatch.setattr(srnet.banded, "_mkldnn_conv_ok", lambda: False)
+    monkeypatch.setattr(srnet.fast_rgb, "_mkldnn", lambda: False)
+    plain = deploy(net)
+    assert plain.banded.stages[0].conv.packed[0] is None
+    out = plain.upscale_rgb(lr), plain(rgb_to_y(lr))
+    for a, b in zip(ref, out, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_fast_rgb_psnr_equals_reference_set5(scale: int, shared_data: Path) -> None:
+    """Set5 (protocol PSNR on Y): the fast colour path scores what super_resolve scores."""
+    net = _net(scale, tail_init="smooth")
+    fast = deploy(net)
+    for path in sorted((shared_data / "benchmark/Set5" / f"X{scale}" / "HR").glob("*.png")):
+        hr = mod_crop(to_tensor(read_rgb(path)), scale)
+        lr = degrade(hr, scale)
+        ref = psnr(super_resolve(net, lr), hr, scale).item()
+        got = psnr(fast.upscale_rgb(lr, as_uint8=True).permute(0, 3, 1, 2).float() / 255, hr,
+                   scale).item()
+        assert abs(got - ref) < 0.01, (path.name, got, ref)

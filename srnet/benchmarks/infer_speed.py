@@ -11,8 +11,9 @@ output megapixels per second (from the minimum: the least disturbed run). Method
 * ``srnet onnxruntime``: the ONNX export (``scripts/export.py``) in onnxruntime's CPU provider;
 * ``... RGB->RGB``: whole paths from a uint8 (H, W, 3) RGB array to the uint8 SR array: srnet's
   deployed net with its fast colour path (:mod:`srnet.fast_rgb`), the reference path
-  (``srnet.inference.super_resolve`` on the plain net), and OpenCV's ``upsample`` call (which
-  converts to YCrCb, runs the network on Y and resizes Cr/Cb itself);
+  (``srnet.inference.super_resolve`` on the plain net), the user API
+  (``srnet.inference.Upscaler.upscale``: tiling, ``merge_y``), and OpenCV's ``upsample`` call
+  (which converts to YCrCb, runs the network on Y and resizes Cr/Cb itself);
 * ``torch bicubic``: ``srnet.degradation.upscale`` on the float RGB tensor.
 
 Without trained weights the networks are random FSRCNN(d=56, s=12, m=4): speed does not depend
@@ -133,6 +134,13 @@ def methods(net: FSRCNN, device: torch.device, bf16: bool, folder: Path) -> tupl
         _to_tensor(rgb, device), as_uint8=True)[0].cpu().numpy())
     out["srnet reference RGB->RGB"] = ("rgb", lambda rgb: super_resolve(
         plain, _to_tensor(rgb, device)).mul(255).round().byte()[0].permute(1, 2, 0).cpu().numpy())
+    try:  # the user-facing API (srnet.inference.Upscaler: tiles, merge_y colour), as shipped
+        from srnet.inference import Upscaler
+
+        api = Upscaler(net, device=device, progress=False)
+        out["srnet Upscaler.upscale RGB->RGB"] = ("rgb", api.upscale)
+    except (ImportError, TypeError) as e:
+        notes.append(f"Upscaler skipped: {e}")
     fn, note = _opencv(s)
     if fn is not None:
         out["opencv dnn_superres RGB->RGB"] = ("rgb", fn)
