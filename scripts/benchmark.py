@@ -84,16 +84,12 @@ def run_profile(args: dict) -> list[dict]:
     return results
 
 
-def run_train(args: dict) -> dict | None:
-    try:
-        from srnet.benchmarks import train_speed
-    except ImportError as e:
-        print(f"part=train skipped: srnet.benchmarks.train_speed is not available ({e})")
-        return None
-    kwargs = {"device": args["device"]}
-    rows = train_speed.run(**kwargs)
+def run_train(args: dict) -> dict:
+    from srnet.benchmarks import train_speed
+
+    rows = train_speed.run(device=args["device"])
     print("\n## Training\n")
-    print(train_speed.table(rows) if hasattr(train_speed, "table") else json.dumps(rows, indent=2))
+    print(train_speed.table(rows))
     return {"rows": rows}
 
 

@@ -98,12 +98,8 @@ def load_model(ckpt_path: str | None, scale: int) -> tuple[torch.nn.Module | Non
         if ckpt_path:
             raise SystemExit(f"ckpt_path={ckpt_path}: no such file")
         return None, f"no bundled weights at {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
-    try:
-        from srnet.checkpoint import load_net
-    except ImportError as e:
-        if ckpt_path:
-            raise
-        return None, f"srnet.checkpoint is not available ({e})"
+    from srnet.checkpoint import load_net
+
     net = load_net(path, map_location="cpu").eval()
     if net.cfg.scale != scale:
         raise SystemExit(f"{path} holds a x{net.cfg.scale} model; run with scale={net.cfg.scale}")

@@ -109,7 +109,6 @@ def test_script_refuses_bad_keys_and_values(tmp_path):
 
 
 def test_model_row_equals_training_validation(tmp_path):
-    pytest.importorskip("srnet.checkpoint", reason="srnet.checkpoint (load_net) not written yet")
     data = tmp_path / "data"
     write_images(data / "photos", 2, 64, 64)
     make_benchmark(data, "Set5", 2, n=2, h=40, w=44)

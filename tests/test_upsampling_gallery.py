@@ -10,6 +10,7 @@ import torch
 from conftest import ROOT, write_images
 from PIL import Image
 
+from srnet.checkpoint import save_weights
 from srnet.nets import FSRCNN, FSRCNNConfig
 
 
@@ -48,8 +49,7 @@ def test_gallery_on_generated_image(tmp_path: Path, monkeypatch, capsys):
 
 
 def test_gallery_with_a_checkpoint(tmp_path: Path):
-    checkpoint = pytest.importorskip("srnet.checkpoint")
-    ckpt = checkpoint.save_weights(FSRCNN(FSRCNNConfig(scale=2, d=8, s=4, m=1)), tmp_path / "w.pt")
+    ckpt = save_weights(FSRCNN(FSRCNNConfig(scale=2, d=8, s=4, m=1)), tmp_path / "w.pt")
     img = write_images(tmp_path / "in", 1, h=40, w=44)[0]
     res = gallery.main([f"input={img}", "scale=2", f"out_dir={tmp_path / 'g'}", f"ckpt_path={ckpt}",
                         "crop=16"])
