@@ -25,8 +25,7 @@ import json
 import sys
 from pathlib import Path
 
-from omegaconf import OmegaConf
-from omegaconf.errors import ConfigKeyError
+from srnet.kvargs import parse_kv
 
 PARTS = ("infer", "profile", "train", "all")
 
@@ -37,15 +36,7 @@ def defaults() -> dict:
 
 
 def parse_args(argv: list[str]) -> dict:
-    cfg = OmegaConf.create(defaults())
-    OmegaConf.set_struct(cfg, True)
-    bad = [a for a in argv if "=" not in a]
-    if bad:
-        raise SystemExit(f"benchmark.py: arguments are key=value, got {bad}; keys: {list(cfg)}")
-    try:
-        args = OmegaConf.to_container(OmegaConf.merge(cfg, OmegaConf.from_dotlist(argv)))
-    except ConfigKeyError as e:
-        raise SystemExit(f"benchmark.py: unknown key in {argv}; allowed keys: {list(cfg)}") from e
+    args = parse_kv("benchmark.py", defaults(), argv)
     if args["part"] not in PARTS:
         raise SystemExit(f"benchmark.py: part={args['part']!r}; choose one of {PARTS}")
     if args["device"] not in ("cpu", "cuda"):

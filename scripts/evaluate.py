@@ -31,13 +31,12 @@ import time
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
-from omegaconf.errors import ConfigKeyError
 from tqdm import tqdm
 
 from srnet.data.preflight import preflight
 from srnet.degradation import BASELINES, check_degradation
 from srnet.evaluation import check_lr_mode, dataset_source, evaluate, protocol_text
+from srnet.kvargs import parse_kv
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = ("dataset", "scale", "method", "psnr", "ssim", "images")
@@ -59,16 +58,7 @@ def defaults() -> dict:
 
 def parse_args(argv: list[str]) -> dict:
     """``key=value`` arguments over :func:`defaults`; errors name the key and the allowed ones."""
-    cfg = OmegaConf.create(defaults())
-    OmegaConf.set_struct(cfg, True)
-    bad = [a for a in argv if "=" not in a]
-    if bad:
-        raise SystemExit(f"evaluate.py: arguments are key=value, got {bad}; keys: {list(cfg)}")
-    try:
-        cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(argv))
-    except ConfigKeyError as e:
-        raise SystemExit(f"evaluate.py: unknown key in {argv}; allowed keys: {list(cfg)}") from e
-    args = OmegaConf.to_container(cfg)
+    args = parse_kv("evaluate.py", defaults(), argv)
     for key in ("datasets", "methods"):
         if isinstance(args[key], str):
             args[key] = [args[key]]

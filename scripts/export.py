@@ -22,11 +22,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import OmegaConf
-from omegaconf.errors import ConfigKeyError
 
 from srnet.checkpoint import load_net
 from srnet.export import FORMATS, export_onnx, export_torchscript, run_exported
+from srnet.kvargs import parse_kv
 
 
 def defaults() -> dict:
@@ -35,15 +34,7 @@ def defaults() -> dict:
 
 def parse_args(argv: list[str]) -> dict:
     """``key=value`` arguments over :func:`defaults`; errors name the key and the allowed ones."""
-    cfg = OmegaConf.create(defaults())
-    OmegaConf.set_struct(cfg, True)
-    bad = [a for a in argv if "=" not in a]
-    if bad:
-        raise SystemExit(f"export.py: arguments are key=value, got {bad}; keys: {list(cfg)}")
-    try:
-        args = OmegaConf.to_container(OmegaConf.merge(cfg, OmegaConf.from_dotlist(argv)))
-    except ConfigKeyError as e:
-        raise SystemExit(f"export.py: unknown key in {argv}; allowed keys: {list(cfg)}") from e
+    args = parse_kv("export.py", defaults(), argv)
     if not args["ckpt_path"]:
         raise SystemExit("export.py: ckpt_path=<run.ckpt|weights.pt|x2|x3|x4> is required")
     if args["format"] not in FORMATS:

@@ -30,8 +30,6 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from omegaconf import OmegaConf
-from omegaconf.errors import ConfigKeyError
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
@@ -40,6 +38,7 @@ from srnet.data.sources import SAMPLE_SPLITS, SampleImages
 from srnet.degradation import degrade, mod_crop
 from srnet.imageio import read_rgb, save_atomic, to_tensor, to_uint8
 from srnet.inference import super_resolve
+from srnet.kvargs import parse_kv
 from srnet.metrics import psnr, rgb_to_y, ssim
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,17 +59,10 @@ SAMPLE_CROPS = {"chelsea": (120, 62), "camera": (190, 80)}
 
 def parse_args(argv: list[str]) -> dict:
     """``key=value`` arguments; errors name the key and the allowed ones."""
-    cfg = OmegaConf.create({"input": None, "sample": "chelsea", "scale": 3, "ckpt_path": None,
-                            "crop": 96, "crop_x": None, "crop_y": None, "zoom": 2,
-                            "out_dir": "results/gallery", "overwrite": False})
-    OmegaConf.set_struct(cfg, True)
-    bad = [a for a in argv if "=" not in a]
-    if bad:
-        raise SystemExit(f"upsampling_gallery.py: arguments are key=value, got {bad}; keys: {list(cfg)}")
-    try:
-        args = OmegaConf.to_container(OmegaConf.merge(cfg, OmegaConf.from_dotlist(argv)))
-    except ConfigKeyError as e:
-        raise SystemExit(f"upsampling_gallery.py: unknown key in {argv}; allowed: {list(cfg)}") from e
+    args = parse_kv("upsampling_gallery.py", {
+        "input": None, "sample": "chelsea", "scale": 3, "ckpt_path": None, "crop": 96,
+        "crop_x": None, "crop_y": None, "zoom": 2, "out_dir": "results/gallery",
+        "overwrite": False}, argv)
     if args["scale"] not in (2, 3, 4):
         raise SystemExit(f"scale={args['scale']}: choose 2, 3 or 4")
     if args["input"] is None and args["sample"] not in SAMPLES:
