@@ -52,8 +52,9 @@ def degrade(hr: Tensor, scale: int, kind: str = "bicubic") -> Tensor:
     return quantize(lr).to(hr.dtype)
 
 
-def upscale(lr: Tensor, scale: int, method: str) -> Tensor:
-    """Fixed-rule upscaling of LR (N, C, h, w) in [0, 1] to (N, C, s*h, s*w), clamped to [0, 1]."""
+def upscale(lr: Tensor, scale: int, method: str, clamp: bool = True) -> Tensor:
+    """Fixed-rule upscaling of LR (N, C, h, w) in [0, 1] to (N, C, s*h, s*w), clamped to [0, 1]
+    unless ``clamp=False`` (bicubic over- and undershoots at edges)."""
     size = (lr.shape[-2] * scale, lr.shape[-1] * scale)
     if method == "nearest":
         out = F.interpolate(lr, size=size, mode="nearest")
@@ -62,4 +63,4 @@ def upscale(lr: Tensor, scale: int, method: str) -> Tensor:
                             antialias=method == "bicubic")
     else:
         raise ValueError(f"unknown upscaling method {method!r}; choose one of {BASELINES}")
-    return out.clamp(0, 1)
+    return out.clamp(0, 1) if clamp else out

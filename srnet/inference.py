@@ -53,19 +53,23 @@ def to_net_space(rgb: Tensor, color_mode: str) -> Tensor:
     return rgb_to_y(rgb) if color_mode == "y" else rgb
 
 
-def enlarge(x: Tensor, scale: int, method: str) -> Tensor:
+def enlarge(x: Tensor, scale: int, method: str, clamp: bool = True) -> Tensor:
     """``srnet.degradation.upscale`` that gives the same values on a tile as on the whole image.
 
     Interpolation positions are computed in the input's precision; for scales that are not powers
     of two they drift with the distance from the origin in float32, so those run in float64.
     """
     exact = method == "nearest" or scale & (scale - 1) == 0  # 1/2, 1/4: exact in float32
-    return upscale(x if exact else x.double(), scale, method).to(x.dtype)
+    return upscale(x if exact else x.double(), scale, method, clamp).to(x.dtype)
 
 
 def merge_y(sr_y: Tensor, lr_rgb: Tensor, scale: int) -> Tensor:
-    """Network luma (N, 1, sH, sW) + bicubic-enlarged chroma of LR (N, 3, H, W) -> RGB in [0, 1]."""
-    cbcr = rgb_to_ycbcr(enlarge(lr_rgb, scale, "bicubic"))[:, 1:]
+    """Network luma (N, 1, sH, sW) + bicubic-enlarged chroma of LR (N, 3, H, W) -> RGB in [0, 1].
+
+    The enlarged RGB is not clamped before the conversion (only the result is): the same values
+    as the deployed colour path, which computes this at LR resolution (``srnet/fast_rgb.py``).
+    """
+    cbcr = rgb_to_ycbcr(enlarge(lr_rgb, scale, "bicubic", clamp=False))[:, 1:]
     return ycbcr_to_rgb(torch.cat([sr_y, cbcr], 1)).clamp(0, 1)
 
 
@@ -160,6 +164,13 @@ class Upscaler:
 
     def _image_fn(self, x: Tensor) -> Tensor:
         """(N, 3, h, w) RGB or (N, 1, h, w) grey on the device -> the same at s x the size."""
+        if x.shape[1] == 3 and self.amp_dtype is None and hasattr(self.runner, "upscale_rgb"):
+            # fp32 deployed path: network, chroma and merge at LR resolution (srnet/fast_rgb.py)
+            out = self.runner.upscale_rgb(x)
+            if not torch.isfinite(out).all():
+                raise FloatingPointError("the network's output is not finite even in fp32: are "
+                                         "the weights corrupt?")
+            return out
         if x.shape[1] == 1:
             rgb = x.expand(-1, 3, -1, -1)
             return sr_from_rgb(rgb, self.run_net, self.color_mode, self.scale).mean(1, keepdim=True)
