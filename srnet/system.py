@@ -42,6 +42,8 @@ class SRSystem(L.LightningModule):
         degradation: how the training LR was made; recorded in checkpoints.
         init_from: a checkpoint or weights file whose matching weights start this network (the
             FSRCNN paper's trick: train x2, then reuse its body for x3 / x4 and learn a new tail).
+        tail_lr_scale: the tail's learning rate as a multiple of the optimiser's (FSRCNN trains
+            its deconvolution at 0.1x: its gradients are much larger than the body's).
         channels_last: keep weights and training inputs in NHWC memory layout (``model.channels_last``).
         compile: run training steps through ``torch.compile(net)`` (``model.compile``); checkpoints
             keep the plain network's parameter names, validation runs eagerly (whole images of
@@ -50,7 +52,8 @@ class SRSystem(L.LightningModule):
 
     def __init__(self, net: dict, loss: str = "l1", optimizer=None, scheduler=None,
                  degradation: str = "bicubic", init_from: str | None = None,
-                 channels_last: bool = False, compile: bool = False) -> None:
+                 channels_last: bool = False, compile: bool = False,
+                 tail_lr_scale: float = 1.0) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"model.loss={loss!r}: choose one of {sorted(LOSSES)}")
@@ -144,7 +147,15 @@ class SRSystem(L.LightningModule):
     def configure_optimizers(self):
         if self.optimizer_factory is None:
             raise ValueError("model.optimizer is not set")
-        opt = self.optimizer_factory(self.parameters())
+        tail = list(self.net.tail.parameters())
+        body = [p for p in self.net.parameters() if all(p is not q for q in tail)]
+        groups = [{"params": body, "name": "body"}, {"params": tail, "name": "tail"}]
+        if self.hparams.tail_lr_scale != 1.0:
+            base = getattr(self.optimizer_factory, "keywords", {}).get("lr")
+            if base is None:
+                raise ValueError("model.tail_lr_scale needs model.optimizer.lr to be set")
+            groups[1]["lr"] = base * self.hparams.tail_lr_scale
+        opt = self.optimizer_factory(groups)
         if self.scheduler_factory is None:
             return opt
         kwargs = {}

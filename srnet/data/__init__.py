@@ -7,13 +7,14 @@ scripts) does not import Lightning.
 from srnet.data.sources import (
     BSDS500,
     DIV2K,
+    Holdout,
     ImageFolder,
     PairedBenchmark,
     Record,
     SampleImages,
 )
 
-__all__ = ["SRDataModule", "BSDS500", "DIV2K", "ImageFolder", "PairedBenchmark", "Record",
+__all__ = ["SRDataModule", "BSDS500", "DIV2K", "Holdout", "ImageFolder", "PairedBenchmark", "Record",
            "SampleImages"]
 
 

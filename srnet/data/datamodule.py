@@ -43,6 +43,8 @@ class SRDataModule(L.LightningDataModule):
             on the training device (``srnet.data.device_sampler``) instead of a DataLoader; auto
             is on with a CUDA device when the images fit. Both paths cut the same patches for
             the same seed.
+        rescales: train on each HR image at these fractions of its size too (FSRCNN's
+            augmentation, e.g. ``[1.0, 0.9, 0.8, 0.7, 0.6]``).
         skip_bad: leave out unreadable / mismatched files and training images too small for a
             patch, listing them in a warning, instead of stopping (``data.skip_bad``).
     """
@@ -50,7 +52,8 @@ class SRDataModule(L.LightningDataModule):
     def __init__(self, train: Sequence, val: Mapping, scale: int, patch_size: int = 32,
                  batch_size: int = 16, patches_per_epoch: int = 16000, num_workers: int = 0,
                  degradation: str = "bicubic", augment: bool = True,
-                 device_resident: bool | str = "auto", skip_bad: bool = False) -> None:
+                 device_resident: bool | str = "auto", skip_bad: bool = False,
+                 rescales: Sequence[float] = (1.0,)) -> None:
         super().__init__()
         if not val:
             raise ValueError("data.val is empty: configure at least one validation set")
@@ -62,6 +65,7 @@ class SRDataModule(L.LightningDataModule):
         self.degradation, self.augment = check_degradation(degradation), augment
         self.device_resident = parse_switch(device_resident)
         self.skip_bad = bool(skip_bad)
+        self.rescales = tuple(float(f) for f in rescales)
         self.train_set: TrainPatches | None = None
         self.train_batches: DevicePatches | DataLoader | None = None
         self.val_sets: dict[str, ValImages] = {}
@@ -82,7 +86,7 @@ class SRDataModule(L.LightningDataModule):
             sets["train"] = drop_small(sets["train"], self.scale, self.patch_size)
         if "train" in sets:
             self.train_set = TrainPatches(sets["train"], self.scale, self.patch_size,
-                                          self.patches_per_epoch, self.augment)
+                                          self.patches_per_epoch, self.augment, self.rescales)
         if not self.val_sets:
             self.val_sets = {n: ValImages(sets[f"val/{n}"], self.scale) for n in self.val_sources}
 

@@ -10,9 +10,12 @@ GPU-resident path) alike, so both paths cut the same patches for the same seed.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
@@ -21,11 +24,20 @@ from srnet.data.sources import Record
 # LR pixels of context kept around a training patch while degrading it, so that the patch's LR is
 # what degrading the whole image would give (the antialiased bicubic kernel reaches 2 LR pixels).
 MARGIN = 2
+log = logging.getLogger("srnet")
 
 
 def to_chw(img) -> Tensor:
     """uint8 numpy (H, W, 3) -> uint8 tensor (3, H, W)."""
     return torch.from_numpy(img).permute(2, 0, 1).contiguous()
+
+
+def rescaled(img: Tensor, factor: float) -> Tensor:
+    """uint8 (3, H, W) shrunk by ``factor`` with the antialiased bicubic kernel, rounded to uint8."""
+    size = [max(1, round(n * factor)) for n in img.shape[1:]]
+    out = F.interpolate(img[None].float(), size=size, mode="bicubic", antialias=True,
+                        align_corners=False)
+    return out[0].round().clamp(0, 255).to(torch.uint8)
 
 
 def augment(patch: Tensor, flip: int, rot: int) -> Tensor:
@@ -112,10 +124,12 @@ class TrainPatches(Dataset):
         patch_size: LR patch side in pixels.
         length: patches per epoch.
         augment: random flips and 90-degree rotations.
+        rescales: sizes of each HR image to train on, as fractions (the FSRCNN paper's
+            augmentation: 1.0, 0.9, 0.8, 0.7, 0.6); copies too small for one patch are left out.
     """
 
     def __init__(self, records: list[Record], scale: int, patch_size: int, length: int,
-                 augment: bool = True) -> None:
+                 augment: bool = True, rescales: Sequence[float] = (1.0,)) -> None:
         if patch_size < 1:
             raise ValueError(f"data.patch_size must be >= 1, got {patch_size}")
         if length < 1:
@@ -132,6 +146,18 @@ class TrainPatches(Dataset):
                 f"too small: {', '.join(small)}")
         if not self.images:
             raise ValueError("the training set has no images")
+        bad = [f for f in rescales if not 0 < float(f) <= 1]
+        if bad:
+            raise ValueError(f"data.rescales={list(rescales)}: each must be in (0, 1]; got {bad}")
+        copies = [rescaled(im, float(f)) for f in rescales if float(f) != 1.0 for im in self.images]
+        fits = [im for im in copies if min(im.shape[1:]) >= self.crop]
+        if len(fits) < len(copies):
+            log.info("data.rescales: %d of %d downscaled copies are smaller than a %d px crop, "
+                     "left out", len(copies) - len(fits), len(copies), self.crop)
+        self.images = (self.images if 1.0 in [float(f) for f in rescales] else []) + fits
+        if not self.images:
+            raise ValueError(f"data.rescales={list(rescales)} leaves no training image of at least "
+                             f"{self.crop} px")
         self.sizes = torch.tensor([im.shape[1:] for im in self.images])  # int64 (K, 2): H, W
 
     def __len__(self) -> int:

@@ -11,6 +11,7 @@ and, for paired sets, the matching LR file.
 * :class:`DIV2K` ``DIV2K_{train,valid}_HR/0001.png``, with the official
   ``DIV2K_{train,valid}_LR_bicubic/X<s>/0001x<s>.png`` when present
 * :class:`BSDS500` ``BSDS500/{train,val,test}/`` or the tarball's ``BSR/BSDS500/data/images/...``
+* :class:`Holdout` a validation split carved out of training sources (every n-th image)
 
 Every layout is described in ``data/README.md``. Missing folders and HR/LR count mismatches raise
 here, naming the path; unreadable files and HR/LR size mismatches are found by
@@ -201,6 +202,30 @@ class BSDS500:
     def records(self) -> list[Record]:
         files = list_images(self.folder(), "BSDS500")[: self.limit]
         return [Record(p.stem, p) for p in files]
+
+
+class Holdout:
+    """Split training sources into a training part and a held-out validation part.
+
+    Every ``every``-th record (by position, after concatenating the sources in order, starting at
+    ``offset``) is held out. ``part="val"`` returns the held-out records, ``part="train"`` the rest,
+    so the two never overlap and settings can be chosen without touching a test set.
+    """
+
+    PARTS = ("train", "val")
+
+    def __init__(self, sources, part: str = "train", every: int = 10, offset: int = 0) -> None:
+        if part not in self.PARTS:
+            raise ValueError(f"Holdout part {part!r}: choose one of {self.PARTS}")
+        if int(every) < 2:
+            raise ValueError(f"Holdout every={every}: must be >= 2 (1 would hold out everything)")
+        self.sources = [as_source(s) for s in sources]
+        self.part, self.every, self.offset = part, int(every), int(offset)
+
+    def records(self) -> list[Record]:
+        recs = [r for src in self.sources for r in src.records()]
+        held = [(i - self.offset) % self.every == 0 for i in range(len(recs))]
+        return [r for r, h in zip(recs, held, strict=True) if h == (self.part == "val")]
 
 
 def as_source(src):

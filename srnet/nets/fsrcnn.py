@@ -5,6 +5,7 @@
                     -> m x (conv 3x3, s -> PReLU)                 non-linear mapping
                     -> conv 1x1, d -> PReLU                       expanding
                     -> upsampling tail (deconv k x k, stride r)  -> SR (N, C, r*H, r*W)
+                    [+ a fixed bicubic / nearest upscaling of the LR input: ``skip``]
 
 C is 1 for ``color_mode="y"`` (the paper's: the network sees luma only) or 3 for ``"rgb"``.
 Inputs and outputs are in [0, 1]; the output is not clamped (the loss sees the raw values).
@@ -15,11 +16,14 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import torch
 from torch import Tensor, nn
 
+from srnet.nets.skip import SKIPS, build_skip
 from srnet.nets.tails import TAILS, build_tail, default_kernel
 
 SCALES = (2, 3, 4)
+RESIDUAL_START = 0.01  # tail weights are scaled by this at init when a skip is used
 COLOR_MODES = {"y": 1, "rgb": 3}
 
 
@@ -36,6 +40,7 @@ class FSRCNNConfig:
     tail_kernel: int | None = None
     tail_init: str = "smooth"
     allow_checkerboard: bool = False
+    skip: str = "none"
     arch: str = "fsrcnn"
 
     def __post_init__(self) -> None:
@@ -52,6 +57,8 @@ class FSRCNNConfig:
             raise ValueError(f"model.net.m must be >= 0, got {self.m}")
         if self.tail not in TAILS:
             raise ValueError(f"model.net.tail={self.tail!r} is not known; choose one of {TAILS}")
+        if self.skip not in SKIPS:
+            raise ValueError(f"model.net.skip={self.skip!r}: choose one of {SKIPS}")
         self.scale, self.d, self.s, self.m = int(self.scale), int(self.d), int(self.s), int(self.m)
         if self.tail == "deconv" and self.tail_kernel is None:
             self.tail_kernel = default_kernel(self.scale)
@@ -87,6 +94,11 @@ class FSRCNN(nn.Module):
         self.body = nn.Sequential(*layers)
         self.tail = build_tail(cfg.tail, cfg.d, c, cfg.scale, cfg.tail_kernel,
                                cfg.allow_checkerboard, cfg.tail_init)
+        self.skip = build_skip(cfg.skip, cfg.scale, c)  # residual learning; None: no skip
+        if self.skip is not None:  # start as the skip itself: the residual begins near zero
+            with torch.no_grad():
+                for p in self.tail.parameters():
+                    p.mul_(RESIDUAL_START)
 
     @property
     def scale(self) -> int:
@@ -100,7 +112,8 @@ class FSRCNN(nn.Module):
         return radius + math.ceil(k / self.cfg.scale) + 1
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.tail(self.body(x))  # (N, C, H, W) -> (N, C, s*H, s*W)
+        y = self.tail(self.body(x))  # (N, C, H, W) -> (N, C, s*H, s*W)
+        return y if self.skip is None else y + self.skip(x)
 
 
 def build_net(cfg: dict | FSRCNNConfig) -> FSRCNN:

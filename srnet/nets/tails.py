@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from srnet.nets.subpixel import check_family, subpixel_deconv
+
 DEFAULT_KERNEL = {2: 8, 3: 9, 4: 12}
 TAILS = ("deconv", "pixelshuffle", "resize_conv", "bed_of_nails")
 
@@ -67,12 +69,16 @@ class DeconvTail(nn.Module):
         scale: the stride.
         kernel: kernel size; a multiple of ``scale`` unless ``allow_checkerboard``.
         allow_checkerboard: permit k % s != 0 (for demonstrations of the artifact).
+        subpixel: compute the forward through the exact sub-pixel form (conv at LR resolution +
+            pixel shuffle, :mod:`srnet.nets.subpixel`); the parameters stay the
+            ``ConvTranspose2d``'s. Same values and gradients, s*s fewer multiply-adds.
         init: ``"smooth"`` (per-channel gains times :func:`overlap_kernel`, so a flat input upsamples
             flat; only when k % s == 0) or ``"gaussian"`` (N(0, 0.001), the FSRCNN paper's).
     """
 
     def __init__(self, c_in: int, c_out: int, scale: int, kernel: int | None = None,
-                 allow_checkerboard: bool = False, init: str = "smooth") -> None:
+                 allow_checkerboard: bool = False, init: str = "smooth",
+                 subpixel: bool = True) -> None:
         super().__init__()
         kernel = default_kernel(scale) if kernel is None else int(kernel)
         if kernel < 1:
@@ -90,6 +96,9 @@ class DeconvTail(nn.Module):
         pad, out_pad = deconv_padding(kernel, scale)
         self.deconv = nn.ConvTranspose2d(c_in, c_out, kernel, stride=scale, padding=pad,
                                          output_padding=out_pad)
+        check_family(self.deconv.stride, self.deconv.kernel_size, self.deconv.padding,
+                     self.deconv.output_padding)
+        self.subpixel = subpixel
         self.reset_parameters(init)
 
     @torch.no_grad()
@@ -105,7 +114,10 @@ class DeconvTail(nn.Module):
         nn.init.zeros_(self.deconv.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.deconv(x)  # (N, c_in, H, W) -> (N, c_out, s*H, s*W)
+        if self.subpixel:  # (N, c_in, H, W) -> (N, c_out, s*H, s*W)
+            return subpixel_deconv(x, self.deconv.weight, self.deconv.bias, self.scale,
+                                   self.deconv.padding)
+        return self.deconv(x)
 
 
 class PixelShuffleTail(nn.Sequential):
