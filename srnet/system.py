@@ -25,6 +25,7 @@ from srnet.degradation import BASELINES, upscale
 from srnet.inference import to_net_space
 from srnet.metrics import psnr, ssim
 from srnet.nets import build_net, load_matching
+from srnet.nets.tailfit import fit_tail
 
 LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
 
@@ -42,6 +43,9 @@ class SRSystem(L.LightningModule):
         degradation: how the training LR was made; recorded in checkpoints.
         init_from: a checkpoint or weights file whose matching weights start this network (the
             FSRCNN paper's trick: train x2, then reuse its body for x3 / x4 and learn a new tail).
+        tail_fit_batches: at the start of a fresh fit, set the tail by ridge least squares on the
+            body's features of this many training batches (``srnet.nets.tailfit``); 0: off. With
+            ``init_from`` a body trained at another scale, this starts the new scale's tail.
         tail_lr_scale: the tail's learning rate as a multiple of the optimiser's (FSRCNN trains
             its deconvolution at 0.1x: its gradients are much larger than the body's).
         channels_last: keep weights and training inputs in NHWC memory layout (``model.channels_last``).
@@ -52,8 +56,8 @@ class SRSystem(L.LightningModule):
 
     def __init__(self, net: dict, loss: str = "l1", optimizer=None, scheduler=None,
                  degradation: str = "bicubic", init_from: str | None = None,
-                 channels_last: bool = False, compile: bool = False,
-                 tail_lr_scale: float = 1.0) -> None:
+                 channels_last: bool = True, compile: bool = False,
+                 tail_lr_scale: float = 1.0, tail_fit_batches: int = 0) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"model.loss={loss!r}: choose one of {sorted(LOSSES)}")
@@ -96,6 +100,33 @@ class SRSystem(L.LightningModule):
                 f"trainer.precision=32-true")
         self.log("train/loss", loss, prog_bar=True)
         return loss
+
+    def on_fit_start(self) -> None:
+        if self.hparams.tail_fit_batches and self.trainer.ckpt_path is None:  # not on resume
+            self.fit_tail(self.hparams.tail_fit_batches)
+
+    @torch.no_grad()
+    def fit_tail(self, batches: int) -> None:
+        """Closed-form tail on the current body, from ``batches`` training batches."""
+        tail = getattr(self.net.tail, "deconv", None)
+        if tail is None:
+            raise ValueError(f"model.tail_fit_batches needs the deconv tail, not "
+                             f"model.net.tail={self.net.cfg.tail}")
+        dm = self.trainer.datamodule
+
+        def pairs():
+            for i, batch in enumerate(dm.train_dataloader()):
+                if i == batches:
+                    break
+                batch = dm.on_after_batch_transfer(batch.to(self.device), 0)
+                lr = to_net_space(batch["lr"], self.color_mode)  # (N, C, p, p)
+                target = to_net_space(batch["hr"], self.color_mode)  # (N, C, s*p, s*p)
+                if self.net.skip is not None:
+                    target = target - self.net.skip(lr)
+                yield self.net.body(lr), target
+
+        n = fit_tail(tail, pairs())
+        print(f"tail fitted in closed form on {n} LR pixels ({batches} batches)")
 
     # -- validation: per-image scores accumulated per set, averaged at the end of the epoch --
     def on_validation_epoch_start(self) -> None:

@@ -62,7 +62,7 @@ def axis_plan(kernel: int, stride: int, padding: int) -> AxisPlan:
 
 
 @lru_cache(maxsize=64)
-def _gather_index(kh: int, kw: int, stride: int, ph: int, pw: int) -> tuple[Tensor, AxisPlan,
+def gather_index(kh: int, kw: int, stride: int, ph: int, pw: int) -> tuple[Tensor, AxisPlan,
                                                                              AxisPlan]:
     """Flat index (s, s, Ly, Lx) into the (kh*kw + 1) taps of a kernel with a trailing zero."""
     py, px = axis_plan(kh, stride, ph), axis_plan(kw, stride, pw)
@@ -95,7 +95,7 @@ def phase_weight(weight: Tensor, stride: int, padding: tuple[int, int]) -> tuple
     Differentiable: gradients flow back to ``weight``. Returns (weight, conv padding, crop).
     """
     c_in, c_out, kh, kw = weight.shape
-    idx, py, px = _gather_index(kh, kw, stride, padding[0], padding[1])
+    idx, py, px = gather_index(kh, kw, stride, padding[0], padding[1])
     flat = torch.cat([weight.reshape(c_in, c_out, kh * kw),
                       weight.new_zeros(c_in, c_out, 1)], dim=2)  # (c_in, c_out, kh*kw + 1)
     w = flat[:, :, idx.to(weight.device)]  # (c_in, c_out, s, s, Ly, Lx)
