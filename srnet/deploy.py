@@ -83,7 +83,17 @@ class DeployedNet(nn.Module):
 
     @torch.no_grad()
     def forward_phases(self, x: Tensor) -> Tensor:
-        """(N, C, H, W) -> tail output (N, K, H, W), K >= s*s*C (extra channels are zero)."""
+        """(N, C, H, W) -> output phases (N, K, H, W), K >= s*s*C (extra channels are zero):
+        the tail's, plus the skip's (``model.net.skip``) added before the one pixel shuffle."""
+        y = self.tail_phases(x)
+        skip = self.net.skip
+        if skip is not None:
+            k = self.scale * self.scale * self.channels
+            y[:, :k] += skip.phases(x.to(y.device, y.dtype).contiguous(memory_format=CL))
+        return y
+
+    def tail_phases(self, x: Tensor) -> Tensor:
+        """(N, C, H, W) -> the tail's output before pixel shuffle (N, K, H, W)."""
         if self.banded is None or torch.is_autocast_enabled(self.device.type):  # autocast: as asked
             t, (h, w) = self.net.tail, x.shape[-2:]
             y = self.net.body(x.to(self.device, self.dtype).contiguous(memory_format=CL))

@@ -52,11 +52,10 @@ def export_torchscript(net: nn.Module, path: Path) -> Path:
     Tracing records the convolutions and the pixel shuffle, none of which depends on the size.
     """
     model = deploy_form(net)
-    plain = nn.Sequential(model.body, model.tail).eval()  # without the Python-only config
     x = torch.rand(1, net.cfg.channels, 32, 48)  # (N, C, H, W) example input
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        traced = torch.jit.trace(plain, x)
+        traced = torch.jit.trace(model, x)
         torch.jit.save(traced, str(path), _extra_files={"scale": str(net.cfg.scale),
                                                         "color_mode": net.cfg.color_mode})
     return path

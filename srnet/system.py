@@ -178,14 +178,15 @@ class SRSystem(L.LightningModule):
     def configure_optimizers(self):
         if self.optimizer_factory is None:
             raise ValueError("model.optimizer is not set")
-        tail = list(self.net.tail.parameters())
-        body = [p for p in self.net.parameters() if all(p is not q for q in tail)]
-        groups = [{"params": body, "name": "body"}, {"params": tail, "name": "tail"}]
+        groups = list(self.parameters())  # one group (LR monitor: lr-Adam) unless the tail differs
         if self.hparams.tail_lr_scale != 1.0:
             base = getattr(self.optimizer_factory, "keywords", {}).get("lr")
             if base is None:
                 raise ValueError("model.tail_lr_scale needs model.optimizer.lr to be set")
-            groups[1]["lr"] = base * self.hparams.tail_lr_scale
+            tail = {id(p) for p in self.net.tail.parameters()}
+            groups = [{"params": [p for p in groups if id(p) not in tail], "name": "body"},
+                      {"params": list(self.net.tail.parameters()), "name": "tail",
+                       "lr": base * self.hparams.tail_lr_scale}]
         opt = self.optimizer_factory(groups)
         if self.scheduler_factory is None:
             return opt

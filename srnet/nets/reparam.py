@@ -1,21 +1,9 @@
 """Exact deploy-time rewrite of a transposed convolution as convolution + pixel shuffle.
 
-A ``ConvTranspose2d`` with stride s, kernel k and padding p computes, along each axis,
-
-    y[o] = sum_i x[i] * w[o + p - s*i]          (taps with 0 <= o + p - s*i < k)
-
-Write the output position as o = s*q + r (r is the *phase*, 0 <= r < s) and r + p = s*a_r + b_r.
-With the kernel zero-padded to k' = m*s (m = ceil(k/s)), the taps of phase r are
-w[s*j + b_r] for j = 0..m-1, applied to x[q + a_r - j]. So every phase is an ordinary
-correlation of the LR input with an m-tap kernel, and all s*s phases (x and y) together are one
-``Conv2d`` at LR resolution with s*s*C output channels, followed by ``PixelShuffle(s)`` which puts
-phase (r_y, r_x) of channel c at HR position (s*q_y + r_y, s*q_x + r_x). The conv work drops by
-s*s compared with computing the HR image tap by tap, and no zero is ever multiplied.
-
-The conv has L = max(a) - min(a) + m taps per axis and needs m-1-min(a) zeros on the left and max(a)
-on the right; for FSRCNN's kernels (8/9/12 at x2/x3/x4, padding from
-:func:`srnet.nets.tails.deconv_padding`) these are equal and no crop is needed (L = 5, 3, 3).
-Otherwise the conv pads symmetrically and :class:`PhaseConvTail` crops its output.
+:func:`deconv_to_conv` bakes the sub-pixel form of :mod:`srnet.nets.subpixel` (where the
+re-indexing is derived) into a fixed ``Conv2d`` + ``PixelShuffle``; :func:`pack_columns` packs
+adjacent columns into channels for few-output convolutions; :func:`reparameterize` rewrites every
+deconv tail of a network in place.
 
 Run ``python -m srnet.nets.reparam`` to check the rewrite of every scale on random data.
 """
@@ -27,6 +15,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from srnet.nets.subpixel import check_family, phase_weight
 from srnet.nets.tails import DeconvTail
 
 
@@ -53,72 +42,27 @@ class PhaseConvTail(nn.Module):
         return self.shuffle(y)  # (N, C, s*H, s*W)
 
 
-def _phase_taps(kernel: int, stride: int, padding: int) -> tuple[list[int], list[int], int]:
-    """Per phase r: (a_r, b_r) with r + padding = stride*a_r + b_r, and m = taps per phase."""
-    m = math.ceil(kernel / stride)
-    a = [(r + padding) // stride for r in range(stride)]
-    b = [(r + padding) % stride for r in range(stride)]
-    return a, b, m
-
-
-def _axis_plan(kernel: int, stride: int, padding: int) -> tuple[int, int, int]:
-    """(conv kernel length L, left padding, right padding) along one axis."""
-    a, _, m = _phase_taps(kernel, stride, padding)
-    left, right = m - 1 - min(a), max(a)
-    return max(a) - min(a) + m, left, right
-
-
 @torch.no_grad()
 def deconv_to_conv(deconv: nn.ConvTranspose2d) -> PhaseConvTail:
     """The exact conv + pixel-shuffle equivalent of a stride-s ``ConvTranspose2d``.
 
     Supports equal strides on both axes, no groups, no dilation, and the padding that maps H to s*H
     (``kernel + output_padding - 2*padding == stride``, as :func:`deconv_padding` makes); any kernel
-    size: one that is not a multiple of the stride is zero-padded to one.
+    size: one that is not a multiple of the stride is zero-padded to one. The weight is re-indexed
+    by :func:`srnet.nets.subpixel.phase_weight`, the same map the training forward uses.
 
     Raises:
         ValueError: for a transposed convolution outside that family, naming the attribute.
     """
-    s = deconv.stride[0]
-    if deconv.stride[1] != s:
-        raise ValueError(f"deconv_to_conv: stride {deconv.stride} must be equal on both axes")
     if deconv.groups != 1 or deconv.dilation != (1, 1):
         raise ValueError("deconv_to_conv: groups and dilation must be 1")
     if deconv.padding_mode != "zeros":
         raise ValueError(f"deconv_to_conv: padding_mode={deconv.padding_mode!r}, need 'zeros'")
-    for i in range(2):
-        k, p, op = deconv.kernel_size[i], deconv.padding[i], deconv.output_padding[i]
-        if k + op - 2 * p != s:
-            raise ValueError(f"deconv_to_conv: kernel {k}, padding {p}, output_padding {op} do not "
-                             f"map H to {s}*H (need kernel + output_padding - 2*padding == stride; "
-                             f"see srnet.nets.tails.deconv_padding)")
-    w = deconv.weight.detach()  # (c_in, c_out, kh, kw)
-    c_in, c_out = w.shape[:2]
-    plans = [_axis_plan(deconv.kernel_size[i], s, deconv.padding[i]) for i in range(2)]
-    lengths = [p[0] for p in plans]
-    pads = [max(p[1], p[2]) for p in plans]  # symmetric conv padding per axis
-    crop = (pads[0] - plans[0][1], pads[1] - plans[1][1])  # offset of the wanted window
-    new = torch.zeros(c_out, s, s, c_in, lengths[0], lengths[1], dtype=w.dtype, device=w.device)
-    taps = [_phase_taps(deconv.kernel_size[i], s, deconv.padding[i]) for i in range(2)]
-    (ay, by, my), (ax, bx, mx) = taps
-    kh, kw = deconv.kernel_size
-    for ry in range(s):
-        for jy in range(my):
-            ky = s * jy + by[ry]
-            if ky >= kh:  # zero tap of the padded kernel
-                continue
-            ty = ay[ry] - jy + plans[0][1]  # conv tap index along y
-            for rx in range(s):
-                for jx in range(mx):
-                    kx = s * jx + bx[rx]
-                    if kx >= kw:
-                        continue
-                    tx = ax[rx] - jx + plans[1][1]
-                    new[:, ry, rx, :, ty, tx] = w[:, :, ky, kx].t()  # (c_out, c_in)
-    conv = nn.Conv2d(c_in, c_out * s * s, tuple(lengths), padding=tuple(pads),
-                     bias=deconv.bias is not None)
-    conv = conv.to(device=w.device, dtype=w.dtype)
-    conv.weight.copy_(new.reshape(c_out * s * s, c_in, *lengths))
+    s = check_family(deconv.stride, deconv.kernel_size, deconv.padding, deconv.output_padding)
+    w, pads, crop = phase_weight(deconv.weight.detach(), s, deconv.padding)
+    conv = nn.Conv2d(w.shape[1], w.shape[0], tuple(w.shape[2:]), padding=pads,
+                     bias=deconv.bias is not None).to(device=w.device, dtype=w.dtype)
+    conv.weight.copy_(w)
     if deconv.bias is not None:
         conv.bias.copy_(deconv.bias.detach().repeat_interleave(s * s))  # channel c*s*s + phase
     return PhaseConvTail(conv, s, crop)
