@@ -3,7 +3,7 @@
 Hydra overrides change anything, e.g.
 ``python train.py scale=3 data=t91 trainer=gpu trainer.max_epochs=50 model.net.d=32``.
 The composed config lives in ``configs/train.yaml``; runs go to ``logs/train/<date>_<time>/``.
-``python train.py ckpt_path=last`` continues the newest run there (see ``srnet/resume.py``).
+``python train.py ckpt_path=last`` continues the newest run there (see ``srnet/train/resume.py``).
 """
 
 import sys
@@ -11,9 +11,9 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from srnet.distributed import shared_run_argv
-from srnet.resume import resume_argv
-from srnet.training import train
+from srnet.train.distributed import shared_run_argv
+from srnet.train.resume import resume_argv
+from srnet.train.run import train
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train")

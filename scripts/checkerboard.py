@@ -1,4 +1,4 @@
-"""Checkerboard figures and scores (see ``srnet.checkerboard``).
+"""Checkerboard figures and scores (see ``srnet.analysis.checkerboard``).
 
     python scripts/checkerboard.py                                  # overlap maps + baselines
     python scripts/checkerboard.py --ckpt logs/train/.../last.ckpt  # + that network's score
@@ -21,14 +21,14 @@ from pathlib import Path
 
 import torch
 
-from srnet.checkerboard import (
+from srnet.analysis.checkerboard import (
     baseline_checkerboard,
     net_checkerboard,
     overlap_figure,
     pattern_figure,
 )
-from srnet.degradation import BASELINES
 from srnet.nets import FSRCNN, default_kernel
+from srnet.ops.degradation import BASELINES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,9 @@ def main() -> None:
     scored[f"untrained deconv k={k_odd}"] = net_checkerboard(
         FSRCNN(scale=s, tail_kernel=k_odd, allow_checkerboard=True))
     if args.ckpt:
-        from srnet.checkpoint import load_net  # lazily: the checkpoint module is only needed here
+        from srnet.io.checkpoints import (
+            load_net,  # lazily: the checkpoint module is only needed here
+        )
 
         net = load_net(args.ckpt)
         scored[f"{Path(args.ckpt).name} ({net.cfg.tail}, x{net.cfg.scale})"] = net_checkerboard(net)

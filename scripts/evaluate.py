@@ -6,7 +6,7 @@
 
 Keys (``key=value``, lists as ``[a,b]``):
 
-* ``ckpt_path``  Lightning ``.ckpt`` or plain ``.pt`` (see ``srnet.checkpoint``); null: baselines
+* ``ckpt_path``  Lightning ``.ckpt`` or plain ``.pt`` (see ``srnet.io.checkpoints``); null: baselines
 * ``data_root``  folder holding ``benchmark/<set>`` (or ``<set>``) and ``DIV2K``; default
   ``$SRNET_DATA`` or ``../shared/datasets`` next to the project
 * ``datasets``   set names (``Set5``, ``Set14``, ``BSD100``, ``Urban100``, ..., ``DIV2K``)
@@ -34,9 +34,9 @@ import torch
 from tqdm import tqdm
 
 from srnet.data.preflight import preflight
-from srnet.degradation import BASELINES, check_degradation
-from srnet.evaluation import check_lr_mode, dataset_source, evaluate, protocol_text
+from srnet.infer.evaluate import check_lr_mode, dataset_source, evaluate, protocol_text
 from srnet.kvargs import parse_kv
+from srnet.ops.degradation import BASELINES, check_degradation
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = ("dataset", "scale", "method", "psnr", "ssim", "images")
@@ -101,7 +101,9 @@ def main(argv: list[str]) -> list[dict]:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     net = None
     if args["ckpt_path"]:
-        from srnet.checkpoint import load_net  # written with `infer.py`; only needed with a model
+        from srnet.io.checkpoints import (
+            load_net,  # written with `infer.py`; only needed with a model
+        )
 
         net = load_net(args["ckpt_path"], map_location="cpu")
     scales = args["scales"] or ([net.cfg.scale] if net is not None else [2, 3, 4])

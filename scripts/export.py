@@ -5,13 +5,13 @@
 
 Keys (``key=value``):
 
-* ``ckpt_path``  a ``.ckpt`` / ``.pt`` (see ``srnet.checkpoint``) or a bundled name (required)
+* ``ckpt_path``  a ``.ckpt`` / ``.pt`` (see ``srnet.io.checkpoints``) or a bundled name (required)
 * ``format``     ``onnx`` or ``torchscript`` (traced)
 * ``out``        output file (default ``<checkpoint stem>.<onnx|pt>`` in the current folder)
 * ``opset``      ONNX opset (default 17)
 * ``check``      run the exported file on a random 37x53 input and compare with PyTorch (true)
 
-What is exported and how to feed it: see :mod:`srnet.export` (the network in deploy form, Y or
+What is exported and how to feed it: see :mod:`srnet.deploy.export` (the network in deploy form, Y or
 RGB in [0, 1], dynamic N/H/W, scale and colour mode in the metadata).
 """
 
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from srnet.checkpoint import load_net
-from srnet.export import FORMATS, export_onnx, export_torchscript, run_exported
+from srnet.deploy.export import FORMATS, export_onnx, export_torchscript, run_exported
+from srnet.io.checkpoints import load_net
 from srnet.kvargs import parse_kv
 
 

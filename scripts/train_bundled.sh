@@ -39,5 +39,5 @@ done
 for s in $SCALES; do
   last=$(ls -d "$OUT"/x${s} "$OUT"/x${s}_stage* 2>/dev/null | sort | tail -n 1)   # the last stage run
   rm -f srnet/weights/fsrcnn_x$s.pt   # replaced on purpose: the export itself never overwrites
-  "$PY" -m srnet.checkpoint "$last/checkpoints/last.ckpt" srnet/weights/fsrcnn_x$s.pt
+  "$PY" -m srnet.io.checkpoints "$last/checkpoints/last.ckpt" srnet/weights/fsrcnn_x$s.pt
 done

@@ -3,11 +3,11 @@
     OMP_NUM_THREADS=2 python scripts/upsampler_study.py --figure docs/figures/upsampler_study.png
 
 Trains ``configs/experiment/study_<name>.yaml`` for every name in ``--tails`` through
-``srnet.training.train`` (x3, T91, validated on Set5 and Set14; the budget is in
+``srnet.train.run.train`` (x3, T91, validated on Set5 and Set14; the budget is in
 ``configs/experiment/study.yaml``), then writes to ``--out``:
 
 * ``table.md`` -- Y-PSNR per validation set of the final weights, checkerboard score
-  (``srnet.checkerboard``, 8-bit levels), parameters, and ms per output megapixel on this machine
+  (``srnet.analysis.checkerboard``, 8-bit levels), parameters, and ms per output megapixel on this machine
   (one image, ``--threads`` threads), next to the nearest / bilinear / bicubic baselines;
 * ``results.json`` -- the same numbers; ``<name>/`` -- each run (TensorBoard logs, checkpoints);
 * the figure (``--figure``): crops of the validation images side by side, and the response of
@@ -31,11 +31,18 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
-from srnet.checkerboard import baseline_checkerboard, labelled_row, net_checkerboard, stack, titled
-from srnet.degradation import BASELINES, degrade, upscale
-from srnet.metrics import psnr, rgb_to_y
+from srnet.analysis.checkerboard import (
+    baseline_checkerboard,
+    labelled_row,
+    net_checkerboard,
+    stack,
+    titled,
+)
 from srnet.nets import build_net
-from srnet.training import train
+from srnet.ops.color import rgb_to_y
+from srnet.ops.degradation import BASELINES, degrade, upscale
+from srnet.ops.metrics import psnr
+from srnet.train.run import train
 
 ROOT = Path(__file__).resolve().parents[1]
 TAILS = ("deconv", "deconv_uneven", "pixelshuffle", "resize_conv", "bed_of_nails")
@@ -135,7 +142,7 @@ def main() -> None:
     unknown = set(names) - set(TAILS)
     if unknown:
         raise SystemExit(f"--tails: unknown {sorted(unknown)}; choose from {TAILS}")
-    from srnet.checkpoint import load_net  # lazily: only needed once runs exist
+    from srnet.io.checkpoints import load_net  # lazily: only needed once runs exist
 
     results, nets, cfg = {}, {}, None
     for name in names:

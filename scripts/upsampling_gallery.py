@@ -33,13 +33,14 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
-from srnet import upsampling
+from srnet.analysis import upsampling
 from srnet.data.sources import SAMPLE_SPLITS, SampleImages
-from srnet.degradation import degrade, mod_crop
-from srnet.imageio import read_rgb, save_atomic, to_tensor, to_uint8
-from srnet.inference import super_resolve
+from srnet.infer.upscaler import super_resolve
+from srnet.io.images import read_rgb, save_atomic, to_tensor, to_uint8
 from srnet.kvargs import parse_kv
-from srnet.metrics import psnr, rgb_to_y, ssim
+from srnet.ops.color import rgb_to_y
+from srnet.ops.degradation import degrade, mod_crop
+from srnet.ops.metrics import psnr, ssim
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = Path(upsampling.__file__).parent / "weights"  # bundled fsrcnn_x<scale>.pt
@@ -90,7 +91,7 @@ def load_model(ckpt_path: str | None, scale: int) -> tuple[torch.nn.Module | Non
         if ckpt_path:
             raise SystemExit(f"ckpt_path={ckpt_path}: no such file")
         return None, f"no bundled weights at {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
-    from srnet.checkpoint import load_net
+    from srnet.io.checkpoints import load_net
 
     net = load_net(path, map_location="cpu").eval()
     if net.cfg.scale != scale:

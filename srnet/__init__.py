@@ -12,24 +12,29 @@ Train with ``python train.py`` (or ``srnet-train``), upscale with ``python infer
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
-__all__ = ["load_model", "load_net", "save_weights", "__version__"]
+__all__ = ["CONFIG_DIR", "load_model", "load_net", "save_weights", "__version__"]
+
+# The Hydra configs: inside the package in a wheel (srnet/configs), else the checkout's configs/.
+_HERE = Path(__file__).resolve().parent
+CONFIG_DIR = _HERE / "configs" if (_HERE / "configs").is_dir() else _HERE.parent / "configs"
 
 if TYPE_CHECKING:
-    from srnet.checkpoint import load_net, save_weights
-    from srnet.inference import load_model
+    from srnet.infer.upscaler import load_model
+    from srnet.io.checkpoints import load_net, save_weights
 
 
 def __getattr__(name: str):
     """Import the API lazily, so ``import srnet`` does not import torch."""
     if name == "load_model":
-        from srnet.inference import load_model
+        from srnet.infer.upscaler import load_model
 
         return load_model
     if name in ("load_net", "save_weights"):
-        from srnet import checkpoint
+        from srnet.io import checkpoints
 
-        return getattr(checkpoint, name)
+        return getattr(checkpoints, name)
     raise AttributeError(f"module 'srnet' has no attribute {name!r}")

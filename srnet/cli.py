@@ -21,9 +21,9 @@ import numpy as np
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from srnet.imageio import ALPHA_SUFFIXES, DEEP_SUFFIXES, IMAGE_SUFFIXES, is_image_file
+from srnet import CONFIG_DIR
+from srnet.io.images import ALPHA_SUFFIXES, DEEP_SUFFIXES, IMAGE_SUFFIXES, is_image_file
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MODES = ("upscale", "evaluate")
 log = logging.getLogger("srnet.infer")
@@ -67,8 +67,8 @@ class InferJob:
     """One ``infer.py`` run: the loaded model, the inputs, and what was written or failed."""
 
     def __init__(self, cfg: DictConfig) -> None:
-        from srnet.checkpoint import check_compatible, describe
-        from srnet.inference import load_model
+        from srnet.infer.upscaler import load_model
+        from srnet.io.checkpoints import check_compatible, describe
 
         if OmegaConf.is_missing(cfg, "input"):
             raise UsageError("input=<file|folder|glob> is required, e.g. python infer.py "
@@ -109,7 +109,7 @@ class InferJob:
         return path
 
     def upscale_one(self, src: Path) -> None:
-        from srnet.imageio import Picture, read_picture, write_picture
+        from srnet.io.images import Picture, read_picture, write_picture
 
         t0, pic, s = time.perf_counter(), read_picture(src), self.model.scale
         ext = output_ext(src, pic, self.cfg.ext)
@@ -127,11 +127,11 @@ class InferJob:
                    f"{time.perf_counter() - t0:.2f} s")
 
     def evaluate_one(self, src: Path) -> None:
-        from srnet.degradation import degrade, mod_crop
-        from srnet.evaluation import score_pair
-        from srnet.imageio import read_picture
-        from srnet.inference import to_net_space
-        from srnet.metrics import psnr, quantize, ssim
+        from srnet.infer.evaluate import score_pair
+        from srnet.infer.upscaler import to_net_space
+        from srnet.io.images import read_picture
+        from srnet.ops.degradation import degrade, mod_crop
+        from srnet.ops.metrics import psnr, quantize, ssim
 
         s, mode = self.model.scale, self.model.color_mode
         hr = read_picture(src).color_tensor()  # (1, C, H, W) in [0, 1]
@@ -200,17 +200,17 @@ def infer(cfg: DictConfig) -> int:
 def _hydra_main(config_name: str, task) -> None:
     import hydra
 
-    if not (CONFIGS / f"{config_name}.yaml").is_file():
-        sys.exit(f"srnet: {CONFIGS / config_name}.yaml not found; the console scripts need the "
+    if not (CONFIG_DIR / f"{config_name}.yaml").is_file():
+        sys.exit(f"srnet: {CONFIG_DIR / config_name}.yaml not found; the console scripts need the "
                  f"source checkout's configs/ folder (pip install -e .)")
-    hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name=config_name)(task)()
+    hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=config_name)(task)()
 
 
 def train_main() -> None:
     """``srnet-train``: the same as ``python train.py``."""
-    from srnet.distributed import shared_run_argv
-    from srnet.resume import resume_argv
-    from srnet.training import train
+    from srnet.train.distributed import shared_run_argv
+    from srnet.train.resume import resume_argv
+    from srnet.train.run import train
 
     sys.argv = shared_run_argv(resume_argv(sys.argv))  # ckpt_path=last; torchrun / srun run dir
     _hydra_main("train", lambda cfg: train(cfg).get("val/psnr"))

@@ -10,9 +10,9 @@ import torch
 from conftest import compose_train
 from test_resume import make_data, scalars, tiny_overrides
 
-from srnet.config_check import ConfigError
 from srnet.data.preflight import PreflightError
-from srnet.training import train
+from srnet.train.config_check import ConfigError
+from srnet.train.run import train
 
 
 def spoil(folder: Path, good: Path | None = None) -> list[Path]:

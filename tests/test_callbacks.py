@@ -9,9 +9,9 @@ import torch
 from conftest import compose_train, write_images
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from srnet.callbacks import TensorBoardInspector, resolved_yaml, tail_kernels
 from srnet.nets import FSRCNN
-from srnet.training import train
+from srnet.train.callbacks import TensorBoardInspector, resolved_yaml, tail_kernels
+from srnet.train.run import train
 
 # What the inspector adds (the system's val/* scalars and the LR monitor are not its business).
 SCALARS = {"train/patches_per_sec", "checkerboard/score", "checkerboard/flat",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from srnet.checkerboard import (
+from srnet.analysis.checkerboard import (
     baseline_checkerboard,
     checkerboard_score,
     net_checkerboard,

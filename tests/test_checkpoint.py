@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from srnet import checkpoint
-from srnet.checkpoint import CheckpointError, check_compatible, load_net, save_weights
+from srnet.io import checkpoints as checkpoint
+from srnet.io.checkpoints import CheckpointError, check_compatible, load_net, save_weights
 from srnet.nets import FSRCNN
 
 
@@ -163,12 +163,12 @@ def test_check_compatible_says_what_the_checkpoint_holds():
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # runpy on an imported module
 def test_export_command(tmp_path, monkeypatch, capsys):
-    """``python -m srnet.checkpoint <src> <out.pt>`` (run in-process)."""
+    """``python -m srnet.io.checkpoints <src> <out.pt>`` (run in-process)."""
     src = save_weights(tiny(4, "rgb"), tmp_path / "a.pt")
     out = tmp_path / "b.pt"
-    monkeypatch.setattr(sys, "argv", ["srnet.checkpoint", str(src), str(out)])
-    runpy.run_module("srnet.checkpoint", run_name="__main__")
+    monkeypatch.setattr(sys, "argv", ["srnet.io.checkpoints", str(src), str(out)])
+    runpy.run_module("srnet.io.checkpoints", run_name="__main__")
     assert "x4 FSRCNN on RGB" in capsys.readouterr().out
     assert load_net(out).cfg == load_net(src).cfg
     with pytest.raises(SystemExit, match="exists"):  # never overwrites
-        runpy.run_module("srnet.checkpoint", run_name="__main__")
+        runpy.run_module("srnet.io.checkpoints", run_name="__main__")

@@ -10,9 +10,9 @@ import torch
 from conftest import compose_train, write_images
 from test_resume import make_data, tiny_overrides
 
-from srnet.checkpoint import save_weights
-from srnet.config_check import ConfigError, check_config
+from srnet.io.checkpoints import save_weights
 from srnet.nets import build_net
+from srnet.train.config_check import ConfigError, check_config
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_ckpt_path_exists_and_matches(tmp_path: Path, data: Path) -> None:
 
 
 def test_all_problems_at_once_and_before_training(tmp_path: Path, data: Path) -> None:
-    from srnet.training import train
+    from srnet.train.run import train
 
     cfg = compose_train([*tiny_overrides(data), "scale=7", "data.patch_size=-1",
                          "trainer.precision=half"], tmp_path / "run")

@@ -16,10 +16,10 @@ from PIL import Image
 
 from srnet.data import BSDS500, DIV2K, ImageFolder, PairedBenchmark, SRDataModule
 from srnet.data.preflight import PreflightError, preflight
-from srnet.degradation import degrade
-from srnet.evaluation import evaluate
-from srnet.imageio import read_rgb, to_tensor, to_uint8
-from srnet.training import train
+from srnet.infer.evaluate import evaluate
+from srnet.io.images import read_rgb, to_tensor, to_uint8
+from srnet.ops.degradation import degrade
+from srnet.train.run import train
 
 
 def save(path: Path, img) -> Path:

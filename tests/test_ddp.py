@@ -19,8 +19,8 @@ import torch
 from conftest import ROOT, compose_train, write_images
 from test_resume import scalars, tiny_overrides
 
-from srnet.distributed import ShardSampler, shared_run_argv
-from srnet.system import SRSystem
+from srnet.train.distributed import ShardSampler, shared_run_argv
+from srnet.train.module import SRSystem
 
 
 @pytest.mark.parametrize("n,world", [(3, 2), (1, 2), (7, 3), (4, 4), (2, 5)])

@@ -1,4 +1,4 @@
-"""srnet.deploy: the fast inference module equals the network; the fast colour path equals
+"""srnet.deploy.engine: the fast inference module equals the network; the fast colour path equals
 merge_y's; reduced precision keeps PSNR."""
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import torch
 import torch.nn.functional as F
 from conftest import smooth_image
 
-from srnet.degradation import degrade, mod_crop
-from srnet.deploy import DeployedNet, deploy, resolve_precision
-from srnet.imageio import read_rgb, to_tensor
-from srnet.inference import super_resolve
-from srnet.metrics import psnr, rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
+from srnet.deploy.engine import DeployedNet, deploy, resolve_precision
+from srnet.infer.upscaler import super_resolve
+from srnet.io.images import read_rgb, to_tensor
 from srnet.nets import FSRCNN
+from srnet.ops.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
+from srnet.ops.degradation import degrade, mod_crop
+from srnet.ops.metrics import psnr
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "srnet" / "weights"
 
@@ -139,7 +140,7 @@ def test_bf16_on_set5_is_only_used_where_psnr_holds(scale: int, shared_data: Pat
     weights = WEIGHTS / f"fsrcnn_x{scale}.pt"
     if not weights.is_file():
         pytest.skip(f"no trained weights at {weights}")
-    from srnet.checkpoint import load_net
+    from srnet.io.checkpoints import load_net
 
     net = load_net(str(weights))
     gaps = [_psnr_gap(net, to_tensor(read_rgb(p)), "bf16")
@@ -193,7 +194,7 @@ def test_row_parts_under_inference_mode() -> None:
 
 def test_cpu_fast_path_structure() -> None:
     """FSRCNN on CPU: banded, first PReLU split, x2 tail with 2 packed columns, x3 widened to 16."""
-    from srnet.banded import SplitPReLU
+    from srnet.deploy.banded import SplitPReLU
 
     x2, x3 = deploy(_net(2)).banded, deploy(_net(3)).banded
     assert isinstance(x2.stages[0].conv, SplitPReLU)
@@ -220,14 +221,14 @@ def test_infer_benchmark_smoke() -> None:
 
 def test_without_onednn_ops(monkeypatch: pytest.MonkeyPatch) -> None:
     """The F.conv2d fallbacks (no oneDNN pointwise ops) give the same results."""
-    import srnet.banded
-    import srnet.fast_rgb
+    import srnet.deploy.banded
+    import srnet.deploy.rgb
 
     net = _net(2)
     lr = torch.rand(1, 3, 30, 22)
     ref = deploy(net).upscale_rgb(lr), deploy(net)(rgb_to_y(lr))
-    monkeypatch.setattr(srnet.banded, "_mkldnn_conv_ok", lambda: False)
-    monkeypatch.setattr(srnet.fast_rgb, "_mkldnn", lambda: False)
+    monkeypatch.setattr(srnet.deploy.banded, "_mkldnn_conv_ok", lambda: False)
+    monkeypatch.setattr(srnet.deploy.rgb, "_mkldnn", lambda: False)
     plain = deploy(net)
     assert plain.banded.stages[0].conv.packed[0] is None
     out = plain.upscale_rgb(lr), plain(rgb_to_y(lr))

@@ -12,7 +12,7 @@ from srnet.data import SRDataModule
 from srnet.data.datasets import MARGIN, Crops, TrainPatches, augment, draw_crops
 from srnet.data.device_sampler import DevicePatches, parse_switch, use_device_path
 from srnet.data.sources import Record
-from srnet.training import train
+from srnet.train.run import train
 
 SIZES = [(60, 75), (90, 64), (48, 48), (70, 101)]  # (H, W), varied so offsets matter
 
@@ -102,7 +102,7 @@ def test_patch_lr_is_the_whole_image_lr_thanks_to_the_margin() -> None:
     assert torch.equal(pair["hr"], big[..., 3 * MARGIN : -3 * MARGIN, 3 * MARGIN : -3 * MARGIN]
                        .float().div(255))
     # Degrading the crop without the margin differs at the patch border (the kernel reaches out).
-    from srnet.degradation import degrade
+    from srnet.ops.degradation import degrade
     assert not torch.equal(degrade(pair["hr"], 3), pair["lr"])
 
 

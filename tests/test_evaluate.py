@@ -1,7 +1,7 @@
 """The evaluation protocol and ``scripts/evaluate.py``.
 
 Offline: a hand-computed score through the whole pipeline, the output files, and (once
-``srnet.checkpoint`` exists) the model row against training's own validation. On
+``srnet.io.checkpoints`` exists) the model row against training's own validation. On
 ../shared/datasets/benchmark (skipped when absent): srnet's LR against the MATLAB-made LR files, and
 the published bicubic baselines from the given and from srnet-made LR.
 """
@@ -22,10 +22,10 @@ from conftest import ROOT, compose_train, write_images
 from PIL import Image
 
 from srnet.data import PairedBenchmark
-from srnet.degradation import BASELINES, degrade
-from srnet.evaluation import evaluate, load_pair
-from srnet.imageio import read_rgb, to_tensor, to_uint8
-from srnet.training import train
+from srnet.infer.evaluate import evaluate, load_pair
+from srnet.io.images import read_rgb, to_tensor, to_uint8
+from srnet.ops.degradation import BASELINES, degrade
+from srnet.train.run import train
 
 spec = importlib.util.spec_from_file_location("evaluate_script", ROOT / "scripts" / "evaluate.py")
 ev = importlib.util.module_from_spec(spec)

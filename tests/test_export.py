@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from srnet.checkpoint import save_weights
+from srnet.io.checkpoints import save_weights
 from srnet.nets import FSRCNN
 
 ROOT = Path(__file__).resolve().parents[1]

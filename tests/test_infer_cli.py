@@ -22,9 +22,9 @@ import torch
 from conftest import ROOT, compose_train, smooth_image, write_images
 from PIL import Image
 
-from srnet import checkpoint
-from srnet.checkpoint import load_net, save_weights
 from srnet.cli import UsageError, infer, list_inputs
+from srnet.io import checkpoints as checkpoint
+from srnet.io.checkpoints import load_net, save_weights
 from srnet.nets import FSRCNN
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -33,7 +33,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 @pytest.fixture(scope="module")
 def trained_ckpt(tmp_path_factory) -> Path:
     """A real Lightning checkpoint from a 6-step training run of a tiny x2 FSRCNN."""
-    from srnet.training import train
+    from srnet.train.run import train
 
     out = tmp_path_factory.mktemp("train")
     cfg = compose_train(["debug=short", "model.net.d=8", "model.net.s=4", "model.net.m=1",
@@ -277,7 +277,7 @@ def test_console_scripts_find_the_configs(monkeypatch, capsys, entry, name):
 
     from srnet import cli
 
-    assert cli.CONFIGS == ROOT / "configs"
+    assert cli.CONFIG_DIR == ROOT / "configs"
     GlobalHydra.instance().clear()
     extra = ["input=x.png"] if entry == "infer_main" else []
     monkeypatch.setattr(sys, "argv", [entry, "--cfg", "job", *extra])

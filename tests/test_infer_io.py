@@ -1,4 +1,4 @@
-"""Every input kind of issue 4 through the Python API and srnet.imageio, with generated files.
+"""Every input kind of issue 4 through the Python API and srnet.io.images, with generated files.
 
 8-bit RGB, grey (stays grey), RGBA / LA / palette with transparency (alpha enlarged on its own
 and kept), 16-bit grey and colour PNG/TIFF (kept 16-bit), EXIF-rotated JPEG (upright), CMYK JPEG
@@ -22,8 +22,8 @@ import torch
 from conftest import smooth_image
 from PIL import Image, ImageCms, ImageOps
 
-from srnet.degradation import upscale
-from srnet.imageio import (
+from srnet.infer.upscaler import Upscaler, super_resolve
+from srnet.io.images import (
     Picture,
     orient,
     picture_from_pil,
@@ -32,8 +32,8 @@ from srnet.imageio import (
     to_uint8,
     write_picture,
 )
-from srnet.inference import Upscaler, super_resolve
 from srnet.nets import FSRCNN
+from srnet.ops.degradation import upscale
 
 
 def make_model(scale: int = 2, color_mode: str = "y") -> Upscaler:

@@ -10,9 +10,9 @@ import torch
 from conftest import smooth_image
 from torch import nn
 
-from srnet.inference import Upscaler, check_precision, enlarge, prepare_net, super_resolve
+from srnet.infer.tiling import Tiler
+from srnet.infer.upscaler import Upscaler, check_precision, enlarge, prepare_net, super_resolve
 from srnet.nets import FSRCNN
-from srnet.tiling import Tiler
 
 
 def net_for(scale: int, color_mode: str = "y", tail: str = "deconv", m: int = 2) -> FSRCNN:

@@ -22,12 +22,12 @@ import torch
 from conftest import ROOT
 from test_resume import make_data, scalars, tiny_overrides
 
-from srnet import ckpt_io
-from srnet.ckpt_io import AtomicCheckpointIO, atomic_torch_save
+from srnet.train import ckpt_io
+from srnet.train.ckpt_io import AtomicCheckpointIO, atomic_torch_save
 
 WRITER = """
 import sys, torch
-from srnet.ckpt_io import AtomicCheckpointIO
+from srnet.train.ckpt_io import AtomicCheckpointIO
 io, path, i = AtomicCheckpointIO(), sys.argv[1], 0
 print("ready", flush=True)
 while True:

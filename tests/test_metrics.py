@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from srnet.degradation import degrade, mod_crop, upscale
-from srnet.metrics import crop_border, psnr, quantize, rgb_to_y, rgb_to_ycbcr, ssim, ycbcr_to_rgb
+from srnet.ops.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
+from srnet.ops.degradation import degrade, mod_crop, upscale
+from srnet.ops.metrics import crop_border, psnr, quantize, ssim
 
 
 def test_y_of_white_is_235_and_black_16():

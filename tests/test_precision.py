@@ -8,8 +8,8 @@ import torch
 from conftest import compose_train
 from torch.utils.data import DataLoader
 
-from srnet.precision import resolve_precision
-from srnet.system import SRSystem
+from srnet.train.module import SRSystem
+from srnet.train.precision import resolve_precision
 
 
 def fake_gpu(monkeypatch, available: bool, bf16: bool = False) -> None:

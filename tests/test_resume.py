@@ -1,6 +1,6 @@
 """Exact resume: 2 epochs straight == 1 epoch + resume for 1 (bitwise on CPU), same run and steps.
 
-Fast tests call ``srnet.training.train`` on a tiny generated data set; the slow one runs
+Fast tests call ``srnet.train.run.train`` on a tiny generated data set; the slow one runs
 ``python train.py ... ckpt_path=last`` twice in subprocesses.
 """
 
@@ -17,7 +17,7 @@ import pytest
 import torch
 from conftest import ROOT, compose_train, write_images
 
-from srnet.resume import RNGState, data_generators, newest_run, resume_argv, run_dir_of
+from srnet.train.resume import RNGState, data_generators, newest_run, resume_argv, run_dir_of
 
 PY = sys.executable
 
@@ -83,7 +83,7 @@ def weights(ckpt: Path) -> dict[str, torch.Tensor]:
 
 
 def test_resume_is_bitwise_exact_with_continuous_steps(tmp_path: Path) -> None:
-    from srnet.training import train
+    from srnet.train.run import train
 
     data = make_data(tmp_path / "data")
     base = tiny_overrides(data)
@@ -119,7 +119,7 @@ def test_precision_scaler_is_restored(tmp_path: Path) -> None:
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.plugins.precision import MixedPrecision
 
-    from srnet.ckpt_io import AtomicCheckpointIO
+    from srnet.train.ckpt_io import AtomicCheckpointIO
 
     cfg = compose_train(tiny_overrides(make_data(tmp_path / "data")), tmp_path / "run")
 
@@ -216,8 +216,8 @@ def test_last_means_newest_run(tmp_path: Path) -> None:
 
 
 def test_missing_last_is_named(tmp_path: Path) -> None:
-    from srnet.config_check import ConfigError
-    from srnet.training import train
+    from srnet.train.config_check import ConfigError
+    from srnet.train.run import train
 
     data = make_data(tmp_path / "data")
     with pytest.raises(ConfigError, match=r"ckpt_path=last: .*last\.ckpt does not exist"):

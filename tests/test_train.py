@@ -7,7 +7,7 @@ import torch
 from conftest import compose_train, write_images
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from srnet.training import train
+from srnet.train.run import train
 
 TINY = ["model.net.d=8", "model.net.s=4", "model.net.m=1", "data.patch_size=8",
         "data.batch_size=4", "trainer.accelerator=cpu"]

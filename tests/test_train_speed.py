@@ -9,7 +9,7 @@ import torch
 from conftest import write_images
 
 from srnet.benchmarks import train_speed
-from srnet.system import SRSystem
+from srnet.train.module import SRSystem
 
 TINY = {"d": 8, "s": 4, "m": 1}
 

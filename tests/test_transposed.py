@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from srnet.transposed import (
+from srnet.analysis.transposed import (
     conv_matrix,
     scatter_add_conv_transpose2d,
     tap_counts,
@@ -110,4 +110,4 @@ def test_conv_matrix_transpose_is_conv_transpose():
 def test_docs_page_is_generated_and_current():
     page = ROOT / "docs" / "transposed_convolution.md"
     assert page.read_text() == worked_example_markdown(), (
-        f"{page} is stale: regenerate with python -m srnet.transposed > {page.relative_to(ROOT)}")
+        f"{page} is stale: regenerate with python -m srnet.analysis.transposed > {page.relative_to(ROOT)}")

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from srnet import upsampling as up
+from srnet.analysis import upsampling as up
 
 X = torch.tensor([[[[0.25, 0.5], [0.75, 1.0]]]])  # (1, 1, 2, 2)
 

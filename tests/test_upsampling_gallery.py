@@ -10,7 +10,7 @@ import torch
 from conftest import ROOT, write_images
 from PIL import Image
 
-from srnet.checkpoint import save_weights
+from srnet.io.checkpoints import save_weights
 from srnet.nets import FSRCNN, FSRCNNConfig
 
 

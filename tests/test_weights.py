@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from srnet.checkpoint import WEIGHTS_DIR, load_net
-from srnet.degradation import degrade, upscale
-from srnet.inference import super_resolve
-from srnet.metrics import psnr
+from srnet.infer.upscaler import super_resolve
+from srnet.io.checkpoints import WEIGHTS_DIR, load_net
+from srnet.ops.degradation import degrade, upscale
+from srnet.ops.metrics import psnr
 
 SCALES = [s for s in (2, 3, 4) if (WEIGHTS_DIR / f"fsrcnn_x{s}.pt").is_file()]
 

@@ -3,8 +3,8 @@
 One thread, CPU time of the calling thread (``time.thread_time``), so other processes on the
 machine change the numbers little; each entry is the minimum over ``repeats`` whole-image runs
 of the sum of that layer's calls over all bands. Rows: every convolution and PReLU of
-:class:`srnet.banded.BandedNet` (layers with the same shape are summed), the colour head of
-:mod:`srnet.fast_rgb` (chroma convolution; Y add + clamp; writing the uint8 HR image), the input
+:class:`srnet.deploy.banded.BandedNet` (layers with the same shape are summed), the colour head of
+:mod:`srnet.deploy.rgb` (chroma convolution; Y add + clamp; writing the uint8 HR image), the input
 conversion; then srnet's whole ``upscale_rgb`` call without the timers, and OpenCV's whole
 ``upsample`` call on the same image (process CPU time, ``cv2.setNumThreads(1)``).
 Run through ``scripts/benchmark.py part=profile``.
@@ -18,13 +18,13 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from srnet import fast_rgb
 from srnet.benchmarks.infer_speed import _opencv, _to_tensor, load_nets, test_image
-from srnet.deploy import deploy
+from srnet.deploy import rgb as fast_rgb
+from srnet.deploy.engine import deploy
 
 
 class _Timed:
-    """Stands in for a :class:`srnet.banded.Conv`, timing its convolution and its PReLU."""
+    """Stands in for a :class:`srnet.deploy.banded.Conv`, timing its convolution and its PReLU."""
 
     def __init__(self, layer, acc: dict) -> None:
         self.layer, self.acc, self.pad = layer, acc, layer.pad

@@ -7,14 +7,14 @@ output megapixels per second (from the minimum: the least disturbed run). Method
 
 * ``srnet deconv (plain)``: the trained FSRCNN as built (ConvTranspose2d tail), Y in -> Y out;
 * ``srnet rewritten``: conv + pixel-shuffle tail (``srnet.nets.reparam``), channels_last;
-* ``srnet deployed fp32`` / ``bf16``: :func:`srnet.deploy.deploy` (bf16 only where asked or native);
+* ``srnet deployed fp32`` / ``bf16``: :func:`srnet.deploy.engine.deploy` (bf16 only where asked or native);
 * ``srnet onnxruntime``: the ONNX export (``scripts/export.py``) in onnxruntime's CPU provider;
 * ``... RGB->RGB``: whole paths from a uint8 (H, W, 3) RGB array to the uint8 SR array: srnet's
-  deployed net with its fast colour path (:mod:`srnet.fast_rgb`), the reference path
-  (``srnet.inference.super_resolve`` on the plain net), the user API
-  (``srnet.inference.Upscaler.upscale``: tiling, ``merge_y``), and OpenCV's ``upsample`` call
+  deployed net with its fast colour path (:mod:`srnet.deploy.rgb`), the reference path
+  (``srnet.infer.upscaler.super_resolve`` on the plain net), the user API
+  (``srnet.infer.upscaler.Upscaler.upscale``: tiling, ``merge_y``), and OpenCV's ``upsample`` call
   (which converts to YCrCb, runs the network on Y and resizes Cr/Cb itself);
-* ``torch bicubic``: ``srnet.degradation.upscale`` on the float RGB tensor.
+* ``torch bicubic``: ``srnet.ops.degradation.upscale`` on the float RGB tensor.
 
 Without trained weights the networks are random FSRCNN(d=56, s=12, m=4): speed does not depend
 on the values. Run through ``scripts/benchmark.py part=infer``.
@@ -34,12 +34,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from srnet.degradation import upscale
-from srnet.deploy import DeployedNet, cpu_has_native_bf16, deploy
-from srnet.inference import super_resolve
-from srnet.metrics import rgb_to_y
+from srnet.deploy.engine import DeployedNet, cpu_has_native_bf16, deploy
+from srnet.infer.upscaler import super_resolve
 from srnet.nets import FSRCNN
 from srnet.nets.reparam import reparameterize
+from srnet.ops.color import rgb_to_y
+from srnet.ops.degradation import upscale
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENCV_MODELS = ROOT.parent / "shared" / "peers" / "opencv-fsrcnn"
@@ -68,7 +68,7 @@ def cpu_name() -> str:
 
 def load_nets(scale: int, ckpt: str | None) -> tuple[FSRCNN, str]:
     """(net, where its weights came from) for ``scale``: ckpt, bundled weights, or random."""
-    from srnet.checkpoint import load_net
+    from srnet.io.checkpoints import load_net
 
     for source in (ckpt, f"x{scale}"):
         if source is None:
@@ -102,7 +102,7 @@ def _onnxruntime(net: FSRCNN, folder: Path) -> tuple[Callable | None, str]:
     try:
         import onnxruntime as ort
 
-        from srnet.export import export_onnx
+        from srnet.deploy.export import export_onnx
     except ImportError as e:
         return None, f"onnxruntime skipped: {e}"
     path = export_onnx(net, folder / f"x{net.cfg.scale}.onnx")
@@ -134,8 +134,8 @@ def methods(net: FSRCNN, device: torch.device, bf16: bool, folder: Path) -> tupl
         _to_tensor(rgb, device), as_uint8=True)[0].cpu().numpy())
     out["srnet reference RGB->RGB"] = ("rgb", lambda rgb: super_resolve(
         plain, _to_tensor(rgb, device)).mul(255).round().byte()[0].permute(1, 2, 0).cpu().numpy())
-    try:  # the user-facing API (srnet.inference.Upscaler: tiles, merge_y colour), as shipped
-        from srnet.inference import Upscaler
+    try:  # the user-facing API (srnet.infer.upscaler.Upscaler: tiles, merge_y colour), as shipped
+        from srnet.infer.upscaler import Upscaler
 
         api = Upscaler(net, device=device, progress=False)
         out["srnet Upscaler.upscale RGB->RGB"] = ("rgb", api.upscale)

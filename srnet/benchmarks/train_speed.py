@@ -28,8 +28,8 @@ import lightning as L
 import torch
 
 from srnet.data import ImageFolder, SampleImages, SRDataModule
-from srnet.precision import resolve_precision
-from srnet.system import SRSystem
+from srnet.train.module import SRSystem
+from srnet.train.precision import resolve_precision
 
 PATHS = ("device", "dataloader")
 NET = {"arch": "fsrcnn", "d": 56, "s": 12, "m": 4}

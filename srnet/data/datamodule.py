@@ -17,13 +17,13 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
-from srnet.config_check import drop_small
 from srnet.data.datasets import MARGIN, TrainPatches, ValImages
 from srnet.data.device_sampler import DevicePatches, parse_switch, use_device_path
 from srnet.data.preflight import preflight
 from srnet.data.sources import as_source
-from srnet.degradation import check_degradation, degrade
-from srnet.distributed import eval_sampler
+from srnet.ops.degradation import check_degradation, degrade
+from srnet.train.config_check import drop_small
+from srnet.train.distributed import eval_sampler
 
 
 class SRDataModule(L.LightningDataModule):
@@ -111,7 +111,7 @@ class SRDataModule(L.LightningDataModule):
         return self.train_batches
 
     def val_dataloader(self) -> list[DataLoader]:
-        # Several processes: each scores its own shard, no image twice (srnet.distributed).
+        # Several processes: each scores its own shard, no image twice (srnet.train.distributed).
         return [DataLoader(ds, batch_size=1, collate_fn=_collate_one,
                            sampler=eval_sampler(ds, self.trainer))
                 for ds in self.val_sets.values()]

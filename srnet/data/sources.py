@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srnet.imageio import is_image_file, read_rgb
+from srnet.io.images import is_image_file, read_rgb
 
 
 @dataclass

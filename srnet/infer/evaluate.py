@@ -1,7 +1,7 @@
 """Scoring a network and the fixed-rule baselines on a set of HR (and optional LR) images.
 
 Used by ``scripts/evaluate.py`` and ``infer.py mode=evaluate``; the protocol is the one of
-:mod:`srnet.metrics` and the same as training's validation (``SRSystem.score``), so a
+:mod:`srnet.ops.metrics` and the same as training's validation (``SRSystem.score``), so a
 checkpoint's ``val/<set>/psnr`` and its evaluation here agree:
 
 * HR is mod-cropped to a multiple of the scale; LR is the set's given file (``lr="given"``) or
@@ -10,7 +10,7 @@ checkpoint's ``val/<set>/psnr`` and its evaluation here agree:
   to 8 bit, mean over images. A ``y`` model is scored on its own luma output (as the FSRCNN
   paper's code does), an ``rgb`` model on the Y of its RGB output.
 
-Run a quick check: ``python -m srnet.evaluation <benchmark set folder> [scale]`` prints the
+Run a quick check: ``python -m srnet.infer.evaluate <benchmark set folder> [scale]`` prints the
 baselines' scores with the given LR files.
 """
 
@@ -23,10 +23,10 @@ import torch
 from torch import Tensor, nn
 
 from srnet.data.sources import DIV2K, PairedBenchmark, Record
-from srnet.degradation import BASELINES, degrade, mod_crop, upscale
-from srnet.imageio import to_tensor
-from srnet.inference import to_net_space
-from srnet.metrics import psnr, ssim
+from srnet.infer.upscaler import to_net_space
+from srnet.io.images import to_tensor
+from srnet.ops.degradation import BASELINES, degrade, mod_crop, upscale
+from srnet.ops.metrics import psnr, ssim
 
 LR_MODES = ("given", "make")
 PROTOCOL = (
@@ -113,7 +113,7 @@ def evaluate(net: nn.Module | None, records: Iterable[Record], scale: int, lr: s
         scale: SR factor; must be the network's.
         lr: ``given`` (the records' LR files) or ``make`` (srnet's degradation of HR).
         degradation: how LR is made when ``lr="make"``.
-        methods: baseline methods to score, from ``srnet.degradation.BASELINES``.
+        methods: baseline methods to score, from ``srnet.ops.degradation.BASELINES``.
         device: where the network and the images go.
     """
     if net is not None and net.cfg.scale != scale:

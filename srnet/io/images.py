@@ -6,7 +6,7 @@ Arrays are numpy ``uint8`` (H, W, 3) RGB unless stated; tensors are float (N, 3,
 For inference on users' own files, :class:`Picture` keeps what a file holds: grey or RGB, an
 alpha channel, 8 or 16 bits (read with :func:`read_picture`, written with :func:`write_picture`).
 16-bit colour / alpha PNG and TIFF, which Pillow decodes only at 8 bit, go through
-:mod:`srnet.imageio16` (pypng and tifffile); everything else through Pillow.
+:mod:`srnet.io.images16` (pypng and tifffile); everything else through Pillow.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 from PIL import Image, ImageOps
 from torch import Tensor
 
-from srnet.imageio16 import deep_format, read_deep, write_deep
+from srnet.io.images16 import deep_format, read_deep, write_deep
 
 log = logging.getLogger(__name__)
 

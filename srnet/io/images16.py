@@ -3,7 +3,7 @@
 PNG is read and written with ``pypng`` and TIFF with ``tifffile`` (pure Python / numpy, no
 OpenCV). 16-bit grey without alpha is left to Pillow (mode ``I;16``). Arrays here are
 (H, W, C) ``uint16`` with C = 2 (grey + alpha), 3 (RGB) or 4 (RGBA), alpha last, values exact.
-Used by :mod:`srnet.imageio` (``read_picture`` / ``write_picture``); it has no command line.
+Used by :mod:`srnet.io.images` (``read_picture`` / ``write_picture``); it has no command line.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def read_deep(path: str | Path, fmt: str) -> tuple[np.ndarray, bytes | None, int
 def write_deep(arr: np.ndarray, path: str | Path, icc: bytes | None = None) -> None:
     """Write (H, W, 2|3|4) uint16 (alpha last when C is 2 or 4) as a 16-bit PNG or TIFF, by
     ``path``'s suffix, embedding ``icc``; grey + alpha becomes RGBA in TIFF. Writes ``path``
-    directly: callers wrap it in :func:`srnet.imageio.write_atomic`."""
+    directly: callers wrap it in :func:`srnet.io.images.write_atomic`."""
     path = Path(path)
     if arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[2] not in (2, 3, 4):
         raise ValueError(f"{path}: expected (H, W, 2|3|4) uint16, got {arr.dtype} {arr.shape}")

@@ -11,7 +11,7 @@ network was trained for travel with the weights):
 
 Files are read with ``torch.load(weights_only=True)`` (no arbitrary code runs while unpickling) and
 weights are loaded with ``strict=True``. Export a checkpoint to a plain weights file with
-``python -m srnet.checkpoint run.ckpt weights.pt``.
+``python -m srnet.io.checkpoints run.ckpt weights.pt``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from torch import nn
 from srnet.nets import FSRCNN, build_net
 
 FORMAT = 1
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 BUNDLED = ("x2", "x3", "x4")
 
 
@@ -88,9 +88,9 @@ def read(source: str | os.PathLike, map_location="cpu") -> tuple[dict, str, dict
         msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
         raise CheckpointError(
             f"{path} cannot be read as a PyTorch checkpoint ({type(e).__name__}: {msg[:200]}); "
-            f"expected a .ckpt from train.py or a .pt from srnet.checkpoint.save_weights") from e
+            f"expected a .ckpt from train.py or a .pt from srnet.io.checkpoints.save_weights") from e
     hint = ("not an srnet checkpoint: expected a .ckpt written by train.py (with an 'srnet' entry) "
-            "or a .pt written by srnet.checkpoint.save_weights")
+            "or a .pt written by srnet.io.checkpoints.save_weights")
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path} holds {_summary(obj)}; {hint}")
     if "srnet" in obj and "state_dict" in obj:  # Lightning checkpoint written by SRSystem
@@ -190,7 +190,7 @@ def save_weights(net: nn.Module, path: str | os.PathLike, degradation: str | Non
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
-        sys.exit("usage: python -m srnet.checkpoint <run.ckpt | weights.pt | x2> <out.pt>")
+        sys.exit("usage: python -m srnet.io.checkpoints <run.ckpt | weights.pt | x2> <out.pt>")
     if Path(sys.argv[2]).exists():
         sys.exit(f"{sys.argv[2]} exists; not overwriting it")
     loaded = load_net(sys.argv[1])

@@ -1,6 +1,6 @@
 """Start-up validation of a composed training config: every mistake found before any work starts.
 
-``srnet.training.train`` calls :func:`check_config` first; it raises one :class:`ConfigError`
+``srnet.train.run.train`` calls :func:`check_config` first; it raises one :class:`ConfigError`
 listing every problem, each naming the config key and the allowed values:
 
 * ``scale`` in ``srnet.nets.SCALES``; ``model.net.scale`` equal to it;
@@ -11,11 +11,11 @@ listing every problem, each naming the config key and the allowed values:
 * every ``data.train`` / ``data.val`` source exists, and training images can hold one patch (plus
   its context margin). Too-small images stop the run with their list, or, with
   ``data.skip_bad=true``, are left out by the datamodule with the list printed (:func:`drop_small`);
-* ``trainer.precision`` is valid on this device (``srnet.precision.resolve_precision``);
+* ``trainer.precision`` is valid on this device (``srnet.train.precision.resolve_precision``);
 * ``ckpt_path`` (and ``model.init_from``) exist; a resumed checkpoint holds the same architecture
-  and scale as the config (``srnet.checkpoint.check_compatible``).
+  and scale as the config (``srnet.io.checkpoints.check_compatible``).
 
-Check a config without training: ``python -m srnet.config_check [overrides ...]``.
+Check a config without training: ``python -m srnet.train.config_check [overrides ...]``.
 """
 
 from __future__ import annotations
@@ -142,8 +142,8 @@ def _check_data(cfg: DictConfig, scale: int | None) -> list[str]:
 
 
 def _check_checkpoints(cfg: DictConfig, net: FSRCNNConfig | None) -> list[str]:
-    from srnet.checkpoint import check_compatible, read
-    from srnet.resume import resolve_ckpt_path
+    from srnet.io.checkpoints import check_compatible, read
+    from srnet.train.resume import resolve_ckpt_path
 
     problems = []
     init_from = cfg.model.get("init_from")
@@ -196,7 +196,7 @@ def check_config(cfg: DictConfig) -> None:
             except (TypeError, ValueError) as e:
                 problems.append(f"model.net: {e}")
     try:
-        from srnet.precision import resolve_precision
+        from srnet.train.precision import resolve_precision
 
         resolve_precision(cfg.trainer.get("precision"), cfg.trainer.get("accelerator"))
     except ValueError as e:
@@ -213,7 +213,7 @@ if __name__ == "__main__":
     from hydra import compose, initialize_config_dir
     from hydra.core.hydra_config import HydraConfig
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     with initialize_config_dir(str(root / "configs"), version_base="1.3"):
         composed = compose("train", overrides=sys.argv[1:], return_hydra_config=True)
         composed.hydra.runtime.output_dir = str(root / "logs" / "config_check")

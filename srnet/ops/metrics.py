@@ -18,40 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# BT.601 studio-range coefficients for inputs in [0, 1] (MATLAB's rgb2ycbcr), outputs in [0, 1].
-_Y = (65.481 / 255.0, 128.553 / 255.0, 24.966 / 255.0)
-_CB = (-37.797 / 255.0, -74.203 / 255.0, 112.0 / 255.0)
-_CR = (112.0 / 255.0, -93.786 / 255.0, -18.214 / 255.0)
-_OFFSET = (16.0 / 255.0, 128.0 / 255.0, 128.0 / 255.0)
-
-
-def _matrix(dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor]:
-    m = torch.tensor([_Y, _CB, _CR], dtype=dtype, device=device)  # (3, 3) rows Y, Cb, Cr
-    off = torch.tensor(_OFFSET, dtype=dtype, device=device).view(1, 3, 1, 1)
-    return m, off
-
-
-def rgb_to_ycbcr(rgb: Tensor) -> Tensor:
-    """RGB (N, 3, H, W) in [0, 1] -> YCbCr (N, 3, H, W), Y in [16/255, 235/255]."""
-    m, off = _matrix(rgb.dtype, rgb.device)
-    return torch.einsum("ij,njhw->nihw", m, rgb) + off
-
-
-def ycbcr_to_rgb(ycc: Tensor) -> Tensor:
-    """Inverse of :func:`rgb_to_ycbcr` (no clamping)."""
-    m, off = _matrix(ycc.dtype, ycc.device)
-    return torch.einsum("ij,njhw->nihw", torch.linalg.inv(m), ycc - off)
-
-
-def rgb_to_y(rgb: Tensor) -> Tensor:
-    """RGB (N, 3, H, W) in [0, 1] -> luma Y (N, 1, H, W) in [16/255, 235/255].
-
-    A one-channel input is taken to be Y already and returned unchanged.
-    """
-    if rgb.shape[1] == 1:
-        return rgb
-    w = torch.tensor(_Y, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
-    return (rgb * w).sum(1, keepdim=True) + _OFFSET[0]
+from srnet.ops.color import rgb_to_y
 
 
 def quantize(img: Tensor) -> Tensor:

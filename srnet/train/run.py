@@ -15,10 +15,10 @@ import lightning as L
 from lightning.pytorch.callbacks import LearningRateMonitor
 from omegaconf import DictConfig
 
-from srnet.config_check import check_config
-from srnet.degradation import BASELINES
-from srnet.precision import resolve_precision
-from srnet.resume import RNGState, resolve_ckpt_path
+from srnet.ops.degradation import BASELINES
+from srnet.train.config_check import check_config
+from srnet.train.precision import resolve_precision
+from srnet.train.resume import RNGState, resolve_ckpt_path
 
 log = logging.getLogger("srnet")
 
@@ -46,16 +46,16 @@ def results_table(metrics: dict[str, float], sets: list[str]) -> str:
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Run training as configured; returns the final validation metrics."""
-    check_config(cfg)  # every config mistake, named, before any work (srnet.config_check)
+    check_config(cfg)  # every config mistake, named, before any work (srnet.train.config_check)
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     run_dir = Path(cfg.paths.output_dir)
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), run_dir)  # `last`: see srnet.resume
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), run_dir)  # `last`: see srnet.train.resume
     datamodule = hydra.utils.instantiate(cfg.data)
     model = hydra.utils.instantiate(cfg.model)
     callbacks = instantiate_list(cfg.get("callbacks"))
     callbacks.append(RNGState(cfg.get("seed")))  # random states in checkpoints: exact resume
-    for cb in callbacks:  # e.g. srnet.callbacks.TensorBoardInspector logs the resolved config
+    for cb in callbacks:  # e.g. srnet.train.callbacks.TensorBoardInspector logs the resolved config
         if hasattr(cb, "set_config"):
             cb.set_config(cfg)
     loggers = instantiate_list(cfg.get("logger"))

@@ -29,16 +29,16 @@ import torch
 from PIL import Image, ImageOps
 from torch import Tensor, nn
 
-from srnet.degradation import upscale
-from srnet.imageio import (
+from srnet.infer.tiling import Tiler
+from srnet.io.images import (
     Picture,
     picture_from_array,
     picture_from_pil,
     picture_to_array,
     picture_to_pil,
 )
-from srnet.metrics import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
-from srnet.tiling import Tiler
+from srnet.ops.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
+from srnet.ops.degradation import upscale
 
 log = logging.getLogger(__name__)
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -54,7 +54,7 @@ def to_net_space(rgb: Tensor, color_mode: str) -> Tensor:
 
 
 def enlarge(x: Tensor, scale: int, method: str, clamp: bool = True) -> Tensor:
-    """``srnet.degradation.upscale`` that gives the same values on a tile as on the whole image.
+    """``srnet.ops.degradation.upscale`` that gives the same values on a tile as on the whole image.
 
     Interpolation positions are computed in the input's precision; for scales that are not powers
     of two they drift with the distance from the origin in float32, so those run in float64.
@@ -67,7 +67,7 @@ def merge_y(sr_y: Tensor, lr_rgb: Tensor, scale: int) -> Tensor:
     """Network luma (N, 1, sH, sW) + bicubic-enlarged chroma of LR (N, 3, H, W) -> RGB in [0, 1].
 
     The enlarged RGB is not clamped before the conversion (only the result is): the same values
-    as the deployed colour path, which computes this at LR resolution (``srnet/fast_rgb.py``).
+    as the deployed colour path, which computes this at LR resolution (``srnet/deploy/rgb.py``).
     """
     cbcr = rgb_to_ycbcr(enlarge(lr_rgb, scale, "bicubic", clamp=False))[:, 1:]
     return ycbcr_to_rgb(torch.cat([sr_y, cbcr], 1)).clamp(0, 1)
@@ -118,7 +118,9 @@ def prepare_net(net: nn.Module, device: str | torch.device = "cpu",
     It may share parameters with ``net``.
     """
     check_precision(precision, torch.device(device))
-    from srnet.deploy import deploy  # exact rewrite + fast kernels (see srnet/deploy.py)
+    from srnet.deploy.engine import (
+        deploy,  # exact rewrite + fast kernels (see srnet/deploy/engine.py)
+    )
 
     return deploy(net.eval(), device, "fp32")
 
@@ -165,7 +167,7 @@ class Upscaler:
     def _image_fn(self, x: Tensor) -> Tensor:
         """(N, 3, h, w) RGB or (N, 1, h, w) grey on the device -> the same at s x the size."""
         if x.shape[1] == 3 and self.amp_dtype is None and hasattr(self.runner, "upscale_rgb"):
-            # fp32 deployed path: network, chroma and merge at LR resolution (srnet/fast_rgb.py)
+            # fp32 deployed path: network, chroma and merge at LR resolution (srnet/deploy/rgb.py)
             out = self.runner.upscale_rgb(x)
             if not torch.isfinite(out).all():
                 raise FloatingPointError("the network's output is not finite even in fp32: are "
@@ -225,13 +227,13 @@ def load_model(source: str = "x2", device: str = "auto", precision: str = "fp32"
     """Load a checkpoint (``.ckpt`` / ``.pt`` path, or bundled ``"x2"``/``"x3"``/``"x4"``).
 
     Args:
-        source: see :func:`srnet.checkpoint.load_net`.
+        source: see :func:`srnet.io.checkpoints.load_net`.
         device: ``auto`` (GPU when there is one), ``cpu``, ``cuda``, ``cuda:<n>``.
         precision: ``fp32``, or ``fp16`` / ``bf16`` (autocast, fp32 re-run of non-finite tiles).
         tile: LR tile side, ``0`` for whole images, or ``auto``.
         progress: progress bar over tiles.
     """
-    from srnet.checkpoint import load_net
+    from srnet.io.checkpoints import load_net
 
     return Upscaler(load_net(source), device, precision, tile, progress)
 

@@ -4,9 +4,9 @@
 newer), ``16-mixed`` on an older CUDA GPU, and ``32-true`` elsewhere (CPU, MPS). Every other value
 Lightning accepts passes through unchanged, except ``bf16-*`` asked for on a CUDA GPU without
 bfloat16, which is refused here rather than failing later inside a kernel. The loss and the
-metrics are computed in fp32 whatever this says (``srnet.system``).
+metrics are computed in fp32 whatever this says (``srnet.train.module``).
 
-Run ``python -m srnet.precision`` to print what ``auto`` picks on this machine.
+Run ``python -m srnet.train.precision`` to print what ``auto`` picks on this machine.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The colour path of a deployed ``y`` model, computed at LR resolution in phase space.
 
-:func:`srnet.inference.merge_y` enlarges the LR RGB by bicubic interpolation, converts it to YCbCr,
+:func:`srnet.infer.upscaler.merge_y` enlarges the LR RGB by bicubic interpolation, converts it to YCbCr,
 swaps in the network's Y and converts back, all on full-size images. Here the same result is
 formed from the network's *phases* (its tail output before pixel shuffle, (N, s*s, H, W)):
 
@@ -11,7 +11,7 @@ colour matrix; bicubic interpolation commutes with it because its weights sum to
 enlargement by an integer factor is itself a convolution per output phase, so it is one small
 convolution at LR resolution whose s*s*3 output channels line up with the network's phases: one
 add, one clamp, one pixel shuffle. The weights are PyTorch's antialiased bicubic (a = -0.5,
-``srnet.degradation.upscale``), renormalised on the two border rows/columns exactly as it does.
+``srnet.ops.degradation.upscale``), renormalised on the two border rows/columns exactly as it does.
 
 The one difference from ``merge_y``: the enlarged RGB is not clamped to [0, 1] before the colour
 conversion (it is clamped at the end). Tests bound the effect (tests/test_deploy.py).
@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from srnet.metrics import _CB, _CR, _Y, rgb_to_y
+from srnet.ops.color import CB_ROW, CR_ROW, Y_ROW, rgb_to_y
 
 TAPS = 5  # LR taps per axis covering the bicubic support (radius 2) of every phase
 HEAD_BYTES = 1 << 22  # size of one band of the colour head's output (rows chosen to fit)
@@ -63,7 +63,7 @@ def _chroma_matrices() -> tuple[Tensor, Tensor]:
 
     Their product maps LR RGB to the chroma part of the reconstructed RGB (offsets cancel).
     """
-    m = torch.tensor([_Y, _CB, _CR], dtype=torch.float64)
+    m = torch.tensor([Y_ROW, CB_ROW, CR_ROW], dtype=torch.float64)
     return m[1:], torch.linalg.inv(m)[:, 1:]
 
 
@@ -164,7 +164,7 @@ class RGBHead:
 
 @torch.no_grad()
 def upscale_rgb(deployed, lr_rgb: Tensor, as_uint8: bool = False) -> Tensor:
-    """SR of an LR RGB batch through a :class:`srnet.deploy.DeployedNet`.
+    """SR of an LR RGB batch through a :class:`srnet.deploy.engine.DeployedNet`.
 
     Row parts of each image run on separate threads (``DeployedNet.map_parts``), each through
     the network, the colour head and the final rearrangement into the output.

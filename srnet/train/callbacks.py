@@ -1,6 +1,6 @@
 """Lightning callbacks: :class:`TensorBoardInspector` shows in TensorBoard what the network learned.
 
-It adds to what :class:`srnet.system.SRSystem` logs (``val/*`` scalars, baselines, gain over
+It adds to what :class:`srnet.train.module.SRSystem` logs (``val/*`` scalars, baselines, gain over
 bicubic) and to the learning rate from ``LearningRateMonitor``; it never repeats them. On rank zero,
 every ``every_n_epochs`` validations (and on a stand-alone ``trainer.validate``):
 
@@ -10,7 +10,7 @@ every ``every_n_epochs`` validations (and on a stand-alone ``trainer.validate``)
 * ``kernels/by_phase``        the tail's learned kernels split by the output phase they write
   ``kernels/all``             (deconv: polyphase components; pixelshuffle: channel groups)
 * ``weights/<param>``         histograms of every parameter
-* ``checkerboard/{score,flat,smooth}`` (8-bit levels, see ``srnet.checkerboard``),
+* ``checkerboard/{score,flat,smooth}`` (8-bit levels, see ``srnet.analysis.checkerboard``),
   ``checkerboard/pattern`` and ``checkerboard/overlap_map`` (figures)
 * ``hp_metric``               best ``val/psnr`` so far, with the hparams (HPARAMS tab)
 * ``config``                  the full resolved Hydra config (TEXT tab), at the start of fit
@@ -31,11 +31,11 @@ from omegaconf import DictConfig, OmegaConf
 from PIL import Image
 from torch import Tensor
 
-from srnet import checkerboard as ckb
-from srnet.degradation import degrade, upscale
-from srnet.inference import super_resolve
-from srnet.metrics import rgb_to_y
+from srnet.analysis import checkerboard as ckb
+from srnet.infer.upscaler import super_resolve
 from srnet.nets.tails import DeconvTail, PixelShuffleTail, deconv_padding
+from srnet.ops.color import rgb_to_y
+from srnet.ops.degradation import degrade, upscale
 
 
 def resolved_yaml(cfg: DictConfig) -> str:
@@ -87,7 +87,7 @@ class TensorBoardInspector(L.Callback):
         zoom: nearest enlargement of the image tiles.
         error_gain: error maps show ``error_gain * |SR - HR|`` on luma.
         histograms: log weight histograms.
-        config: the run's Hydra config (``srnet.training.train`` sets it via :meth:`set_config`).
+        config: the run's Hydra config (``srnet.train.run.train`` sets it via :meth:`set_config`).
     """
 
     def __init__(self, every_n_epochs: int = 1, num_crops: int = 4, crop_size: int = 32,

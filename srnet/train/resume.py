@@ -26,8 +26,9 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
+from srnet import CONFIG_DIR
+
 LAST = "last"
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
 def run_dir_of(ckpt: str | Path) -> Path | None:
@@ -113,7 +114,7 @@ def task_dir_of(overrides: dict[str, str], cwd: Path) -> Path:
     """``<paths.log_dir>/<task_name>`` from command-line overrides (defaults: logs/, train.yaml's)."""
     from omegaconf import OmegaConf
 
-    task = overrides.get("task_name") or str(OmegaConf.load(CONFIGS / "train.yaml").task_name)
+    task = overrides.get("task_name") or str(OmegaConf.load(CONFIG_DIR / "train.yaml").task_name)
     log_dir = Path(overrides.get("paths.log_dir", "logs")).expanduser()
     return (log_dir if log_dir.is_absolute() else cwd / log_dir) / task
 

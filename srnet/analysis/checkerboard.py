@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor, nn
 
-from srnet.degradation import upscale
+from srnet.ops.degradation import upscale
 
 FLAT_LEVELS = (0.25, 0.5, 0.75)
 

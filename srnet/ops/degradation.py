@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from srnet.metrics import quantize
+from srnet.ops.metrics import quantize
 
 DEGRADATIONS = ("bicubic",)
 BASELINES = ("nearest", "bilinear", "bicubic")

@@ -77,7 +77,7 @@ def shared_run_argv(argv: list[str], env: Mapping[str, str] = os.environ,
         SystemExit: a multi-node torchrun without ``--rdzv-id`` (no shared job id): pass
             ``hydra.run.dir=<dir>``, the same on every node.
     """
-    from srnet.resume import overrides_of, task_dir_of
+    from srnet.train.resume import overrides_of, task_dir_of
 
     if "TORCHELASTIC_RUN_ID" in env and "RANK" in env:
         kind, rank, world, job = "torchrun", env["RANK"], env.get("WORLD_SIZE", "1"), \

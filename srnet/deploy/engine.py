@@ -7,9 +7,9 @@ on the 2-core CPU, see the README's Speed section and ``python scripts/benchmark
 * the ``ConvTranspose2d`` tail becomes conv + pixel shuffle (:mod:`srnet.nets.reparam`), and its
   few output channels are widened to fill the vector units: x2's 4 phases by stacking 2 columns
   into channels (a free view in channels_last), x3's 9 by zero channels up to 16;
-* on CPU in float32, :mod:`srnet.banded`: all layers run band by band over rows (activations
+* on CPU in float32, :mod:`srnet.deploy.banded`: all layers run band by band over rows (activations
   stay in cache), oneDNN convolutions with pre-packed weights on channels_last tensors, and the
-  first layer's 56-channel PReLU folded into its neighbours (:class:`srnet.banded.SplitPReLU`);
+  first layer's 56-channel PReLU folded into its neighbours (:class:`srnet.deploy.banded.SplitPReLU`);
 * with T > 1 threads, an image is cut into T row parts (plus the network's reach as halo) run on
   T threads with one intra-op thread each: measured robust when other processes load the cores,
   where per-op OpenMP barriers stall;
@@ -18,9 +18,9 @@ on the 2-core CPU, see the README's Speed section and ``python scripts/benchmark
   and fp16 on CUDA. Under ``torch.autocast`` the plain layers run, so autocast applies.
   int8 is not offered (see the README's Speed section).
 
-:meth:`DeployedNet.upscale_rgb` adds the colour path of ``y`` models (see :mod:`srnet.fast_rgb`).
+:meth:`DeployedNet.upscale_rgb` adds the colour path of ``y`` models (see :mod:`srnet.deploy.rgb`).
 
-Run ``python -m srnet.deploy`` to check exactness and time one 640x360 frame per scale.
+Run ``python -m srnet.deploy.engine`` to check exactness and time one 640x360 frame per scale.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from srnet.banded import BandedNet
+from srnet.deploy.banded import BandedNet
 from srnet.nets.reparam import PhaseConvTail, reparameterize
 from srnet.nets.tails import PixelShuffleTail
 
@@ -77,7 +77,7 @@ class DeployedNet(nn.Module):
             tail = fast.tail.conv if isinstance(fast.tail, PhaseConvTail) else fast.tail[0]
             centred = all(k == 2 * p + 1 for k, p in zip(tail.kernel_size, tail.padding,
                                                          strict=True))
-        self.banded = None  # the CPU float32 fast path, see srnet.banded
+        self.banded = None  # the CPU float32 fast path, see srnet.deploy.banded
         if device.type == "cpu" and dtype == torch.float32 and centred:
             self.banded = BandedNet(fast, band_rows)
 
@@ -144,8 +144,8 @@ class DeployedNet(nn.Module):
         return F.pixel_shuffle(self.forward_phases(x)[:, :k], self.scale).float()
 
     def upscale_rgb(self, lr_rgb: Tensor, as_uint8: bool = False) -> Tensor:
-        """RGB (N, 3, H, W) in [0, 1] -> SR RGB; see :func:`srnet.fast_rgb.upscale_rgb`."""
-        from srnet.fast_rgb import upscale_rgb
+        """RGB (N, 3, H, W) in [0, 1] -> SR RGB; see :func:`srnet.deploy.rgb.upscale_rgb`."""
+        from srnet.deploy.rgb import upscale_rgb
 
         return upscale_rgb(self, lr_rgb, as_uint8)
 

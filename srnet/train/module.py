@@ -2,7 +2,7 @@
 
 Training sees random patches; validation sees whole images and scores, in the same pass, the model
 and the nearest / bilinear / bicubic upscalings of the same LR input (protocol in
-``srnet.metrics``). Logged names:
+``srnet.ops.metrics``). Logged names:
 
 * ``train/loss``
 * ``val/<set>/{psnr,ssim}``, ``val/<set>/{psnr,ssim}_{nearest,bilinear,bicubic}``,
@@ -21,11 +21,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from srnet.degradation import BASELINES, upscale
-from srnet.inference import to_net_space
-from srnet.metrics import psnr, ssim
+from srnet.infer.upscaler import to_net_space
 from srnet.nets import build_net, load_matching
 from srnet.nets.tailfit import fit_tail
+from srnet.ops.degradation import BASELINES, upscale
+from srnet.ops.metrics import psnr, ssim
 
 LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
 

@@ -6,7 +6,7 @@ checkpoint or the new complete one, never a truncated file. The trainer uses it 
 ``configs/trainer/default.yaml``::
 
     plugins:
-      - _target_: srnet.ckpt_io.AtomicCheckpointIO
+      - _target_: srnet.train.ckpt_io.AtomicCheckpointIO
 
 Checkpoints are read back with ``torch.load(weights_only=True)`` (no pickled code runs).
 Shown by ``tests/test_kill_resume.py``.

@@ -9,7 +9,7 @@ layer before the tail, recomputed on the halo rows instead of stored), one k x k
 with zero rows added at the image border only, and the 1x1 layers after it (the shrinking layer).
 
 :meth:`BandedNet.rows` computes output rows [r0, r1) of one image from its input rows widened by
-the network's reach, so parts of an image can run on separate threads (``srnet.deploy``).
+the network's reach, so parts of an image can run on separate threads (``srnet.deploy.engine``).
 """
 
 from __future__ import annotations
