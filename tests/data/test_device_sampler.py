@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import compose_train, smooth_image
+from helpers import ArraySource, compose_train
 from omegaconf import open_dict
 from torch.utils.data import DataLoader
 
 from srnet.data import SRDataModule
 from srnet.data.datasets import MARGIN, Crops, TrainPatches, augment, draw_crops
 from srnet.data.device_sampler import DevicePatches, parse_switch, use_device_path
-from srnet.data.sources import Record
 from srnet.train.run import train
 
 SIZES = [(60, 75), (90, 64), (48, 48), (70, 101)]  # (H, W), varied so offsets matter
-
-
-class ArraySource:
-    """A training/validation source of generated in-memory images."""
-
-    def __init__(self, sizes=SIZES, seed: int = 0) -> None:
-        self.sizes, self.seed = sizes, seed
-
-    def records(self) -> list[Record]:
-        return [Record(f"gen{i}", smooth_image(h, w, self.seed + i))
-                for i, (h, w) in enumerate(self.sizes)]
 
 
 def test_every_flip_and_rotation_cut_by_gather_equals_augment() -> None:
@@ -143,8 +131,8 @@ def test_training_runs_on_the_device_path(tmp_path, monkeypatch) -> None:
                          "data.batch_size=4", "data.patches_per_epoch=12", "trainer.max_epochs=1",
                          "trainer.accelerator=cpu"], tmp_path)
     with open_dict(cfg):
-        cfg.data.train = [{"_target_": "test_device_sampler.ArraySource"}]
-        cfg.data.val = {"gen": {"_target_": "test_device_sampler.ArraySource",
+        cfg.data.train = [{"_target_": "helpers.ArraySource"}]
+        cfg.data.val = {"gen": {"_target_": "helpers.ArraySource",
                                 "sizes": [(48, 60)], "seed": 9}}
     metrics = train(cfg)
     assert cut == [4, 4, 4]  # every training batch came from the device path

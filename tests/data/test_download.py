@@ -19,7 +19,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, smooth_image
+from helpers import ROOT, smooth_image
 from PIL import Image
 
 from srnet.data import BSDS500, DIV2K

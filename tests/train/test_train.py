@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import compose_train, write_images
+from helpers import compose_train, write_images
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from srnet.train.run import train

@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
-from conftest import compose_train, write_images
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from helpers import IMAGES, SCALARS, compose_train, read_events, tiny_run
 
 from srnet.nets import FSRCNN
 from srnet.train.callbacks import TensorBoardInspector, resolved_yaml, tail_kernels
-from srnet.train.run import train
-
-# What the inspector adds (the system's val/* scalars and the LR monitor are not its business).
-SCALARS = {"train/patches_per_sec", "checkerboard/score", "checkerboard/flat",
-           "checkerboard/smooth", "hp_metric"}
-IMAGES = {"kernels/by_phase", "kernels/all", "checkerboard/pattern", "checkerboard/overlap_map"}
-
-
-def tiny_run(tmp_path: Path, overrides: tuple[str, ...] = ()) -> Path:
-    """Train a tiny x2 FSRCNN for 2 epochs on generated images; returns its TensorBoard folder."""
-    write_images(tmp_path / "train", 3, 64, 64)
-    write_images(tmp_path / "val", 2, 48, 60, seed=10)
-    cfg = compose_train([
-        "trainer=cpu", "scale=2", "model.net.d=8", "model.net.s=4", "model.net.m=1",
-        f"data.train=[{{_target_:srnet.data.ImageFolder,root:{tmp_path / 'train'}}}]",
-        "~data.val", f"+data.val={{gen:{{_target_:srnet.data.ImageFolder,root:{tmp_path / 'val'}}}}}",
-        "data.patch_size=8", "data.batch_size=4", "data.patches_per_epoch=16",
-        "trainer.max_epochs=2", "trainer.log_every_n_steps=1", "+trainer.enable_progress_bar=false",
-        "+trainer.enable_model_summary=false", *overrides], tmp_path / "out")
-    train(cfg)
-    return tmp_path / "out" / "tensorboard"
-
-
-def read_events(folder: Path) -> EventAccumulator:
-    acc = EventAccumulator(str(folder), size_guidance={"images": 0, "scalars": 0,
-                                                       "histograms": 0, "tensors": 0})
-    acc.Reload()
-    return acc
 
 
 def test_inspector_logs_its_tags(tmp_path):

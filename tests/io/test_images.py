@@ -19,7 +19,7 @@ import png
 import pytest
 import tifffile
 import torch
-from conftest import smooth_image
+from helpers import smooth_image
 from PIL import Image, ImageCms, ImageOps
 
 from srnet.infer.upscaler import Upscaler, super_resolve

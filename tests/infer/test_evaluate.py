@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, compose_train, write_images
+from helpers import ROOT, compose_train, write_images
 from PIL import Image
 
 from srnet.data import PairedBenchmark

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import compose_train, write_images
-from test_resume import make_data, tiny_overrides
+from helpers import compose_train, make_data, tiny_overrides, write_images
 
 from srnet.io.checkpoints import save_weights
 from srnet.nets import build_net

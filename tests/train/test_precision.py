@@ -5,7 +5,7 @@ from __future__ import annotations
 import lightning as L
 import pytest
 import torch
-from conftest import compose_train
+from helpers import compose_train
 from torch.utils.data import DataLoader
 
 from srnet.train.module import SRSystem

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT
-from test_resume import make_data, scalars, tiny_overrides
+from helpers import ROOT, make_data, scalars, tiny_overrides
 
 from srnet.train import ckpt_io
 from srnet.train.ckpt_io import AtomicCheckpointIO, atomic_torch_save

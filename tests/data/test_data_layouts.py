@@ -11,7 +11,7 @@ from pathlib import Path
 import hydra
 import pytest
 import torch
-from conftest import compose_train, smooth_image, write_images
+from helpers import compose_train, smooth_image, write_images
 from PIL import Image
 
 from srnet.data import BSDS500, DIV2K, ImageFolder, PairedBenchmark, SRDataModule

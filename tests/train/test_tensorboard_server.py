@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 
-from test_callbacks import IMAGES, SCALARS, tiny_run
+from helpers import IMAGES, SCALARS, tiny_run
 
 TIMEOUT_S = 90
 

@@ -1,7 +1,7 @@
 """``python infer.py`` end to end: a real training checkpoint, refusals, safety, compare, evaluate,
 a folder with bad files, and the README's commands.
 
-Most runs compose ``configs/infer.yaml`` in-process and call ``srnet.cli.infer``; a few run
+Most runs compose ``configs/infer.yaml`` in-process and call ``srnet.infer.app.infer``; a few run
 ``python infer.py`` / ``srnet-infer`` as a subprocess, as a user would.
 """
 
@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, compose_train, smooth_image, write_images
+from helpers import ROOT, compose_train, smooth_image, write_images
 from PIL import Image
 
-from srnet.cli import UsageError, infer, list_inputs
+from srnet.infer.app import UsageError, infer, list_inputs
 from srnet.io import checkpoints as checkpoint
 from srnet.io.checkpoints import load_net, save_weights
 from srnet.nets import FSRCNN

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import smooth_image
+from helpers import ROOT, smooth_image
 
 from srnet.deploy.engine import DeployedNet, deploy, resolve_precision
 from srnet.infer.upscaler import super_resolve
@@ -19,7 +19,7 @@ from srnet.ops.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
 from srnet.ops.degradation import degrade, mod_crop
 from srnet.ops.metrics import psnr
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "srnet" / "weights"
+WEIGHTS = ROOT / "srnet" / "weights"
 
 
 def _net(scale: int, **kw) -> FSRCNN:

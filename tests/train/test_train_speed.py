@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from conftest import write_images
+from helpers import write_images
 
 from srnet.benchmarks import train_speed
 from srnet.train.module import SRSystem

@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT
 
 from srnet.io.checkpoints import save_weights
 from srnet.nets import FSRCNN
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _export_module():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, write_images
+from helpers import ROOT, write_images
 from PIL import Image
 
 from srnet.io.checkpoints import save_weights

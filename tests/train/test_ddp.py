@@ -16,8 +16,7 @@ import hydra
 import lightning as L
 import pytest
 import torch
-from conftest import ROOT, compose_train, write_images
-from test_resume import scalars, tiny_overrides
+from helpers import ROOT, compose_train, scalars, tiny_overrides, write_images
 
 from srnet.train.distributed import ShardSampler, shared_run_argv
 from srnet.train.module import SRSystem

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import compose_train
-from test_resume import make_data, scalars, tiny_overrides
+from helpers import compose_train, make_data, scalars, tiny_overrides
 
 from srnet.data.preflight import PreflightError
 from srnet.train.config_check import ConfigError

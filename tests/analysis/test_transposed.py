@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import ROOT
 
 from srnet.analysis.transposed import (
     conv_matrix,
@@ -15,8 +14,6 @@ from srnet.analysis.transposed import (
     worked_example,
     worked_example_markdown,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_worked_example_numbers():

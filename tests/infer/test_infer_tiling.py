@@ -7,7 +7,7 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
-from conftest import smooth_image
+from helpers import smooth_image
 from torch import nn
 
 from srnet.infer.tiling import Tiler

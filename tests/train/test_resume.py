@@ -15,23 +15,11 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, compose_train, write_images
+from helpers import ROOT, StopAfterEpoch, compose_train, make_data, scalars, tiny_overrides
 
 from srnet.train.resume import RNGState, data_generators, newest_run, resume_argv, run_dir_of
 
 PY = sys.executable
-
-
-class StopAfterEpoch(L.Callback):
-    """Stops training after ``epochs`` epochs, as a crash would (max_epochs, hence the LR
-    schedule, stays that of the full run)."""
-
-    def __init__(self, epochs: int = 1) -> None:
-        self.epochs = epochs
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.current_epoch + 1 >= self.epochs:
-            trainer.should_stop = True
 
 
 class ScaleProbe(L.Callback):
@@ -44,40 +32,6 @@ class ScaleProbe(L.Callback):
         ScaleProbe.scale = None if scaler is None else float(scaler.get_scale())
 
 
-def tiny_overrides(data: Path, epochs: int = 2) -> list[str]:
-    """A run of a few CPU seconds: 3 training and 2 validation images of 40x48, 4 steps/epoch."""
-    return [
-        "data=default", f"+data.train=['{data / 'train'}']", f"+data.val={{gen:'{data / 'val'}'}}",
-        "data.patch_size=8", "data.batch_size=4", "data.patches_per_epoch=16",
-        "model.net.d=8", "model.net.s=4", "model.net.m=1", "model.scheduler.warmup_steps=2",
-        "trainer.accelerator=cpu", "trainer.precision=32-true", "trainer.deterministic=true",
-        f"trainer.max_epochs={epochs}", "trainer.log_every_n_steps=1",
-        "+trainer.enable_progress_bar=false", "~callbacks.inspector",
-    ]
-
-
-def make_data(root: Path) -> Path:
-    write_images(root / "train", 3, 40, 48)
-    write_images(root / "val", 2, 40, 48, seed=10)
-    return root
-
-
-def scalars(tb_dir: Path, tag: str) -> list[tuple[int, float]]:
-    """(step, value) of ``tag`` over every events file in ``tb_dir``, in file order."""
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-
-    out = []
-    for f in sorted(tb_dir.glob("events.out.tfevents.*")):
-        for ev in EventFileLoader(str(f)).Load():
-            for v in ev.summary.value:
-                if v.tag == tag:
-                    value = v.simple_value if v.HasField("simple_value") else \
-                        float(np.frombuffer(v.tensor.tensor_content, np.float32)[0]) \
-                        if v.tensor.tensor_content else float(v.tensor.float_val[0])
-                    out.append((ev.step, value))
-    return out
-
-
 def weights(ckpt: Path) -> dict[str, torch.Tensor]:
     return torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
 
@@ -88,7 +42,7 @@ def test_resume_is_bitwise_exact_with_continuous_steps(tmp_path: Path) -> None:
     data = make_data(tmp_path / "data")
     base = tiny_overrides(data)
     train(compose_train(base, tmp_path / "straight"))
-    stop = "+callbacks.stop._target_=test_resume.StopAfterEpoch"
+    stop = "+callbacks.stop._target_=helpers.StopAfterEpoch"
     train(compose_train([*base, stop], tmp_path / "resumed"))
     first = weights(tmp_path / "resumed/checkpoints/last.ckpt")
     train(compose_train([*base, "ckpt_path=last"], tmp_path / "resumed"))
@@ -230,7 +184,7 @@ def test_train_py_ckpt_path_last_continues_the_same_run(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     args = [PY, "train.py", *tiny_overrides(data), f"paths.log_dir={logs}"]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), "OMP_NUM_THREADS": "1"}
-    stop = "+callbacks.stop._target_=test_resume.StopAfterEpoch"
+    stop = "+callbacks.stop._target_=helpers.StopAfterEpoch"
     subprocess.run([*args, stop], cwd=ROOT, env=env, check=True, capture_output=True)
     out = subprocess.run([*args, "ckpt_path=last"], cwd=ROOT, env=env, capture_output=True,
                          text=True)
