@@ -16,19 +16,17 @@ def _hydra_main(config_name: str, task) -> None:
     import hydra
 
     if not (CONFIG_DIR / f"{config_name}.yaml").is_file():
-        sys.exit(f"srnet: {CONFIG_DIR / config_name}.yaml not found; the console scripts need the "
-                 f"source checkout's configs/ folder (pip install -e .)")
+        sys.exit(f"srnet: {CONFIG_DIR / config_name}.yaml not found (a broken install?)")
     hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=config_name)(task)()
 
 
 def train_main() -> None:
     """``srnet-train``: the same as ``python train.py``."""
-    from srnet.train.distributed import shared_run_argv
-    from srnet.train.resume import resume_argv
-    from srnet.train.run import train
+    from srnet.train.run import main
+    from srnet.train.rundirs import register_resolvers
 
-    sys.argv = shared_run_argv(resume_argv(sys.argv))  # ckpt_path=last; torchrun / srun run dir
-    _hydra_main("train", lambda cfg: train(cfg).get("val/psnr"))
+    register_resolvers()
+    _hydra_main("train", main)
 
 
 def infer_main() -> None:

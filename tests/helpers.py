@@ -22,14 +22,18 @@ CONFIGS = ROOT / "configs"
 SHARED = Path(os.environ.get("SRNET_DATA", ROOT.parent / "shared" / "datasets"))
 
 
-def compose_train(overrides: list[str], out_dir: Path, config_name: str = "train") -> DictConfig:
+def compose_train(overrides: list[str], out_dir: Path | None, config_name: str = "train") -> DictConfig:
     """Compose ``configs/<config_name>.yaml`` as ``python train.py`` would, writing to ``out_dir``."""
+    from srnet.train.rundirs import register_resolvers
+
+    register_resolvers()
     GlobalHydra.instance().clear()
+    run_dir = [] if out_dir is None else [f"hydra.run.dir={out_dir}"]
     with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        cfg = compose(config_name, overrides=[f"hydra.run.dir={out_dir}", *overrides],
+        cfg = compose(config_name, overrides=[*run_dir, *overrides],
                       return_hydra_config=True)
     with open_dict(cfg):
-        cfg.hydra.runtime.output_dir = str(out_dir)
+        cfg.hydra.runtime.output_dir = str(out_dir or cfg.hydra.run.dir)
         cfg.hydra.runtime.cwd = str(ROOT)
         cfg.hydra.job.num = 0
     HydraConfig.instance().set_config(cfg)

@@ -19,11 +19,10 @@ from torch.utils.data import DataLoader
 
 from srnet.data.datasets import MARGIN, TrainPatches, ValImages
 from srnet.data.device_sampler import DevicePatches, parse_switch, use_device_path
-from srnet.data.preflight import preflight
+from srnet.data.preflight import drop_small, preflight
+from srnet.data.sharding import eval_sampler
 from srnet.data.sources import as_source
 from srnet.ops.degradation import check_degradation, degrade
-from srnet.train.config_check import drop_small
-from srnet.train.distributed import eval_sampler
 
 
 class SRDataModule(L.LightningDataModule):
@@ -111,7 +110,7 @@ class SRDataModule(L.LightningDataModule):
         return self.train_batches
 
     def val_dataloader(self) -> list[DataLoader]:
-        # Several processes: each scores its own shard, no image twice (srnet.train.distributed).
+        # Several processes: each scores its own shard, no image twice (srnet.data.sharding).
         return [DataLoader(ds, batch_size=1, collate_fn=_collate_one,
                            sampler=eval_sampler(ds, self.trainer))
                 for ds in self.val_sets.values()]

@@ -18,7 +18,9 @@ import logging
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+from srnet.data.datasets import MARGIN
 from srnet.data.sources import Record
 
 log = logging.getLogger("srnet")
@@ -92,6 +94,51 @@ def preflight(sets: Mapping[str, list[Record]], scale: int, skip_bad: bool = Fal
     if empty:
         raise ValueError(f"pre-flight: no usable images in {empty}")
     return out
+
+
+def min_side(record) -> int | None:
+    """The shorter side of a record's HR image from its header (None when unreadable)."""
+    if not isinstance(record.hr, (str, Path)):
+        return int(min(record.hr.shape[:2]))  # uint8 (H, W, 3) in memory
+    from PIL import Image
+
+    try:
+        with Image.open(record.hr) as im:
+            return int(min(im.size))  # EXIF rotation swaps the sides, not the shorter one
+    except (OSError, ValueError, SyntaxError):
+        return None  # unreadable: reported by srnet.data.preflight
+
+
+def crop_side(scale: int, patch_size: int) -> int:
+    """HR pixels a training crop needs: the LR patch plus its context margin, times the scale."""
+    return (int(patch_size) + 2 * MARGIN) * int(scale)
+
+
+def too_small(records: list, scale: int, patch_size: int) -> list[str]:
+    """``"<name> (<side> px)"`` for each training image too small for one patch."""
+    need = crop_side(scale, patch_size)
+    sides = [(r, min_side(r)) for r in records]
+    return [f"{r.hr if isinstance(r.hr, (str, Path)) else r.name} (shorter side {side} px)"
+            for r, side in sides if side is not None and side < need]
+
+
+def drop_small(records: list, scale: int, patch_size: int) -> list:
+    """Training records without the images too small for one patch, listed in a warning.
+
+    Raises:
+        ValueError: when no image is left (never an empty epoch).
+    """
+    need = crop_side(scale, patch_size)
+    keep = [r for r in records if (min_side(r) or need) >= need]
+    small = too_small(records, scale, patch_size)
+    if small:
+        log.warning("data.skip_bad: leaving out %d training image(s) smaller than %dx%d "
+                    "(data.patch_size=%d at x%d plus context):\n  %s", len(small), need, need,
+                    patch_size, scale, "\n  ".join(small))
+    if not keep:
+        raise ValueError(f"data.patch_size={patch_size}: no training image is at least "
+                         f"{need}x{need} pixels at x{scale}; lower data.patch_size")
+    return keep
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from srnet.data.preflight import crop_side, too_small
 from srnet.nets import SCALES, FSRCNNConfig
 
 log = logging.getLogger("srnet")
@@ -40,53 +41,6 @@ class ConfigError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("invalid configuration:\n  - " + "\n  - ".join(problems))
-
-
-def min_side(record) -> int | None:
-    """The shorter side of a record's HR image from its header (None when unreadable)."""
-    if not isinstance(record.hr, (str, Path)):
-        return int(min(record.hr.shape[:2]))  # uint8 (H, W, 3) in memory
-    from PIL import Image
-
-    try:
-        with Image.open(record.hr) as im:
-            return int(min(im.size))  # EXIF rotation swaps the sides, not the shorter one
-    except (OSError, ValueError, SyntaxError):
-        return None  # unreadable: reported by srnet.data.preflight
-
-
-def crop_side(scale: int, patch_size: int) -> int:
-    """HR pixels a training crop needs: the LR patch plus its context margin, times the scale."""
-    from srnet.data.datasets import MARGIN
-
-    return (int(patch_size) + 2 * MARGIN) * int(scale)
-
-
-def too_small(records: list, scale: int, patch_size: int) -> list[str]:
-    """``"<name> (<side> px)"`` for each training image too small for one patch."""
-    need = crop_side(scale, patch_size)
-    sides = [(r, min_side(r)) for r in records]
-    return [f"{r.hr if isinstance(r.hr, (str, Path)) else r.name} (shorter side {side} px)"
-            for r, side in sides if side is not None and side < need]
-
-
-def drop_small(records: list, scale: int, patch_size: int) -> list:
-    """Training records without the images too small for one patch, listed in a warning.
-
-    Raises:
-        ValueError: when no image is left (never an empty epoch).
-    """
-    need = crop_side(scale, patch_size)
-    keep = [r for r in records if (min_side(r) or need) >= need]
-    small = too_small(records, scale, patch_size)
-    if small:
-        log.warning("data.skip_bad: leaving out %d training image(s) smaller than %dx%d "
-                    "(data.patch_size=%d at x%d plus context):\n  %s", len(small), need, need,
-                    patch_size, scale, "\n  ".join(small))
-    if not keep:
-        raise ValueError(f"data.patch_size={patch_size}: no training image is at least "
-                         f"{need}x{need} pixels at x{scale}; lower data.patch_size")
-    return keep
 
 
 def _sources(cfg: DictConfig) -> tuple[list, list[str]]:
@@ -143,7 +97,7 @@ def _check_data(cfg: DictConfig, scale: int | None) -> list[str]:
 
 def _check_checkpoints(cfg: DictConfig, net: FSRCNNConfig | None) -> list[str]:
     from srnet.io.checkpoints import check_compatible, read
-    from srnet.train.resume import resolve_ckpt_path
+    from srnet.train.rundirs import resolve_ckpt_path
 
     problems = []
     init_from = cfg.model.get("init_from")

@@ -8,6 +8,8 @@ table of the model's validation PSNR next to the baselines, and say where things
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from pathlib import Path
 
 import hydra
@@ -16,9 +18,10 @@ from lightning.pytorch.callbacks import LearningRateMonitor
 from omegaconf import DictConfig
 
 from srnet.ops.degradation import BASELINES
-from srnet.train.config_check import check_config
+from srnet.train.config_check import ConfigError, check_config
 from srnet.train.precision import resolve_precision
-from srnet.train.resume import RNGState, resolve_ckpt_path
+from srnet.train.rng import RNGState
+from srnet.train.rundirs import resolve_ckpt_path
 
 log = logging.getLogger("srnet")
 
@@ -50,7 +53,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     run_dir = Path(cfg.paths.output_dir)
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), run_dir)  # `last`: see srnet.train.resume
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), run_dir)  # `last`: see srnet.train.rundirs
     datamodule = hydra.utils.instantiate(cfg.data)
     model = hydra.utils.instantiate(cfg.model)
     callbacks = instantiate_list(cfg.get("callbacks"))
@@ -81,3 +84,15 @@ def train(cfg: DictConfig) -> dict[str, float]:
         if ckpt_cb is not None and getattr(ckpt_cb, "last_model_path", ""):
             print(f"last checkpoint: {ckpt_cb.last_model_path}")
     return metrics
+
+
+def main(cfg: DictConfig) -> float | None:
+    """``train.py`` / ``srnet-train``: train, or print every config problem and exit with code 2
+    (no traceback unless ``HYDRA_FULL_ERROR=1``). Returns ``val/psnr`` (for Hydra sweepers)."""
+    try:
+        return train(cfg).get("val/psnr")
+    except ConfigError as err:
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -115,3 +115,25 @@ def test_all_problems_at_once_and_before_training(tmp_path: Path, data: Path) ->
         train(cfg)
     assert len(err.value.problems) == 3
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_train_py_lists_config_mistakes_and_exits_2(tmp_path: Path) -> None:
+    """``python train.py scale=5 data.train=[<missing>]``: both problems, exit code 2, no traceback
+    (unless HYDRA_FULL_ERROR=1)."""
+    import os
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    cmd = [sys.executable, str(ROOT / "train.py"), "scale=5", f"data.train=[{tmp_path / 'none'}]",
+           f"paths.log_dir={tmp_path / 'logs'}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env.pop("HYDRA_FULL_ERROR", None)
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert "scale=5 is not supported" in out.stderr and str(tmp_path / "none") in out.stderr
+    assert "Traceback" not in out.stderr
+    full = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**env, "HYDRA_FULL_ERROR": "1"})
+    assert full.returncode != 0 and "Traceback" in full.stderr

@@ -18,8 +18,9 @@ import pytest
 import torch
 from helpers import ROOT, compose_train, scalars, tiny_overrides, write_images
 
-from srnet.train.distributed import ShardSampler, shared_run_argv
+from srnet.data.sharding import ShardSampler
 from srnet.train.module import SRSystem
+from srnet.train.rundirs import job_name, output_subdir, run_dir
 
 
 @pytest.mark.parametrize("n,world", [(3, 2), (1, 2), (7, 3), (4, 4), (2, 5)])
@@ -30,22 +31,31 @@ def test_shard_sampler_covers_every_image_once(n: int, world: int) -> None:
 
 
 def test_shared_run_dir_under_torchrun_and_slurm(tmp_path: Path) -> None:
-    argv = ["train.py", "trainer=ddp", f"paths.log_dir={tmp_path}"]
+    task = str(tmp_path / "train")
     torchrun = {"TORCHELASTIC_RUN_ID": "abc", "RANK": "1", "WORLD_SIZE": "4"}
-    out = shared_run_argv(argv, torchrun)
-    assert f"hydra.run.dir={tmp_path / 'train' / 'torchrun_abc'}" in out
-    assert "hydra.output_subdir=null" in out and "hydra.job.name=train_rank1" in out
-    rank0 = shared_run_argv(argv, {**torchrun, "RANK": "0"})
-    assert rank0 == [*argv, f"hydra.run.dir={tmp_path / 'train' / 'torchrun_abc'}"]
+    assert run_dir(task, "stamp", None, torchrun) == str(tmp_path / "train" / "torchrun_abc")
+    assert output_subdir(None, task, "t", torchrun) is None  # only rank 0 writes .hydra/
+    assert job_name("train", torchrun) == "train_rank1"
+    rank0 = {**torchrun, "RANK": "0"}
+    assert run_dir(task, "stamp", None, rank0) == str(tmp_path / "train" / "torchrun_abc")
+    assert output_subdir(None, task, "t", rank0) == ".hydra" and job_name("train", rank0) == "train"
     slurm = {"SLURM_PROCID": "0", "SLURM_NTASKS": "8", "SLURM_JOB_ID": "77"}
-    assert shared_run_argv(argv, slurm)[-1] == f"hydra.run.dir={tmp_path / 'train' / 'slurm_77'}"
-    assert shared_run_argv(argv, {**slurm, "SLURM_NTASKS": "1"}) == argv  # one process
-    assert shared_run_argv(argv, {}) == argv  # no launcher: Lightning's launcher passes the dir
-    given = [*argv, "hydra.run.dir=/shared/run"]
-    assert shared_run_argv(given, torchrun)[len(given):] == ["hydra.output_subdir=null",
-                                                             "hydra.job.name=train_rank1"]
-    with pytest.raises(SystemExit, match="hydra.run.dir"):
-        shared_run_argv(argv, {**torchrun, "TORCHELASTIC_RUN_ID": "none"})
+    assert run_dir(task, "stamp", None, slurm) == str(tmp_path / "train" / "slurm_77")
+    one = {**slurm, "SLURM_NTASKS": "1"}  # one process: a fresh time-stamped run
+    assert run_dir(task, "stamp", None, one) == str(tmp_path / "train" / "stamp")
+    assert run_dir(task, "stamp", None, {}) == str(tmp_path / "train" / "stamp")  # no launcher
+    with pytest.raises(ValueError, match="hydra.run.dir"):
+        run_dir(task, "stamp", None, {**torchrun, "TORCHELASTIC_RUN_ID": "none"})
+
+
+def test_train_config_resolves_the_run_dir_without_touching_argv(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "xyz")
+    monkeypatch.setenv("RANK", "2")
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    cfg = compose_train([f"paths.log_dir={tmp_path}"], None)
+    assert cfg.hydra.run.dir == str(tmp_path / "train" / "torchrun_xyz")
+    assert cfg.hydra.output_subdir is None and cfg.hydra.job.name == "train_rank2"
 
 
 def test_ddp_config_reads_the_launcher_environment(tmp_path: Path, monkeypatch) -> None:

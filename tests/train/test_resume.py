@@ -17,7 +17,8 @@ import pytest
 import torch
 from helpers import ROOT, StopAfterEpoch, compose_train, make_data, scalars, tiny_overrides
 
-from srnet.train.resume import RNGState, data_generators, newest_run, resume_argv, run_dir_of
+from srnet.train.rng import RNGState, data_generators
+from srnet.train.rundirs import newest_run, output_subdir, run_dir, run_dir_of
 
 PY = sys.executable
 
@@ -155,18 +156,18 @@ def test_last_means_newest_run(tmp_path: Path) -> None:
             os.utime(last, (1e9 - age, 1e9 - age))
     want = tmp_path / "logs/train/2024-01-02_00-00-00"
     assert newest_run(tmp_path / "logs/train") == want
-    argv = resume_argv(["train.py", "ckpt_path=last"], cwd=tmp_path)
-    assert f"hydra.run.dir={want}" in argv
-    assert any(a.startswith("hydra.output_subdir=.hydra/resume_") for a in argv)
-    # A checkpoint inside a run continues that run; an explicit run dir is left alone.
+    task = str(tmp_path / "logs/train")
+    assert run_dir(task, "new", "last", {}) == str(want)
+    assert output_subdir("last", task, "t0", {}) == ".hydra/resume_t0"
+    # A checkpoint inside a run continues that run; one outside any run starts a new one.
     old = tmp_path / "logs/train/2024-01-01_00-00-00/checkpoints/last.ckpt"
     assert run_dir_of(old) == old.parents[1]
-    argv = resume_argv(["train.py", f"ckpt_path={old}"], cwd=tmp_path)
-    assert f"hydra.run.dir={old.parents[1]}" in argv
-    assert resume_argv(["t", "ckpt_path=last", "hydra.run.dir=x"]) == ["t", "ckpt_path=last",
-                                                                        "hydra.run.dir=x"]
-    with pytest.raises(SystemExit, match="no run under"):
-        resume_argv(["train.py", "ckpt_path=last", "task_name=other"], cwd=tmp_path)
+    assert run_dir(task, "new", str(old), {}) == str(old.parents[1])
+    assert run_dir(task, "new", str(tmp_path / "x.ckpt"), {}) == str(tmp_path / "logs/train/new")
+    assert output_subdir(None, task, "t0", {}) == ".hydra"
+    # No run to resume under another task: a fresh directory, and the config check names it.
+    assert run_dir(str(tmp_path / "logs/other"), "new", "last", {}) == str(
+        tmp_path / "logs/other/new")
 
 
 def test_missing_last_is_named(tmp_path: Path) -> None:

@@ -1,24 +1,12 @@
-"""Resuming a run: what ``ckpt_path=last`` means, the run directory it continues, the RNG state.
+"""Random generator state in checkpoints, so that a resumed run cuts the same training patches.
 
-``python train.py ckpt_path=...`` continues a run in its own directory and TensorBoard run:
-
-* ``ckpt_path=last``: the newest run under ``<paths.log_dir>/<task_name>/`` (default
-  ``logs/train/``) that has ``checkpoints/last.ckpt`` (newest by that file's time); with
-  ``hydra.run.dir=<run>`` also given, that run's ``checkpoints/last.ckpt``.
-* ``ckpt_path=<run>/checkpoints/<file>.ckpt``: that file, continuing ``<run>``.
-* a ``.ckpt`` outside a run directory: training continues from it in a new run directory.
-
-``train.py`` turns the first two into ``hydra.run.dir=<run>`` before Hydra starts (see
-:func:`resume_argv`); the resumed run's config goes to ``<run>/.hydra/resume_<time>/``, leaving the
-original ``.hydra/`` as it was. Lightning restores weights, optimiser, LR scheduler, step, epoch,
-callback states and the mixed-precision grad scaler; :class:`RNGState` adds the random generators.
+Lightning restores weights, optimiser and loop counters but not the random generators;
+:class:`RNGState` saves and restores them (every rank's).
 """
 
 from __future__ import annotations
 
 import random
-import time
-from pathlib import Path
 
 import lightning as L
 import numpy as np
@@ -26,100 +14,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
-from srnet import CONFIG_DIR
 
-LAST = "last"
-
-
-def run_dir_of(ckpt: str | Path) -> Path | None:
-    """``<run>/checkpoints/x.ckpt`` -> ``<run>`` when ``<run>`` is a Hydra run directory."""
-    ckpt = Path(ckpt).expanduser().resolve()
-    run = ckpt.parent.parent
-    return run if ckpt.parent.name == "checkpoints" and (run / ".hydra").is_dir() else None
-
-
-def newest_run(task_dir: str | Path) -> Path | None:
-    """The run under ``task_dir`` whose ``checkpoints/last.ckpt`` was written last, if any."""
-    lasts = list(Path(task_dir).glob("*/checkpoints/last.ckpt"))
-    return max(lasts, key=lambda p: p.stat().st_mtime).parents[1] if lasts else None
-
-
-def resolve_ckpt_path(ckpt_path: str | None, run_dir: str | Path) -> str | None:
-    """The file ``ckpt_path`` names for this run (``last``: ``<run_dir>/checkpoints/last.ckpt``).
-
-    Raises:
-        FileNotFoundError: naming ``ckpt_path`` and the file looked for.
-    """
-    if ckpt_path in (None, "", "null"):
-        return None
-    if str(ckpt_path) == LAST:
-        path = Path(run_dir) / "checkpoints" / "last.ckpt"
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"ckpt_path=last: {path} does not exist. `last` resumes the newest run under "
-                f"<paths.log_dir>/<task_name>/ with checkpoints/last.ckpt, or the run given by "
-                f"hydra.run.dir=<run>; or pass ckpt_path=<file.ckpt>")
-        return str(path)
-    path = Path(ckpt_path).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"ckpt_path={ckpt_path}: no such file")
-    return str(path)
-
-
-def overrides_of(argv: list[str]) -> dict[str, str]:
-    out = {}
-    for arg in argv:
-        if "=" in arg and not arg.startswith("-"):
-            key, value = arg.split("=", 1)
-            out[key.lstrip("+~")] = value.strip("'\"")
-    return out
-
-
-def resume_argv(argv: list[str], cwd: str | Path | None = None) -> list[str]:
-    """Command-line arguments with ``hydra.run.dir`` pointing at the run that ``ckpt_path`` resumes.
-
-    Args:
-        argv: ``sys.argv`` (program name first).
-        cwd: where relative paths start (default: the current directory).
-
-    Returns:
-        ``argv`` unchanged when there is nothing to resume or ``hydra.run.dir`` is already given,
-        else with ``hydra.run.dir=<run>`` and ``hydra.output_subdir=.hydra/resume_<time>`` added.
-
-    Raises:
-        SystemExit: ``ckpt_path=last`` and no run with a ``last.ckpt`` exists.
-    """
-    ov = overrides_of(argv[1:])
-    ckpt = ov.get("ckpt_path")
-    if ckpt in (None, "", "null") or "hydra.run.dir" in ov:
-        return argv
-    cwd = Path(cwd or Path.cwd())
-    if ckpt == LAST:
-        task_dir = task_dir_of(ov, cwd)
-        run = newest_run(task_dir)
-        if run is None:
-            raise SystemExit(f"ckpt_path=last: no run under {task_dir} has checkpoints/last.ckpt "
-                             "(set paths.log_dir / task_name, or pass ckpt_path=<file.ckpt>)")
-    else:
-        path = Path(ckpt).expanduser()
-        run = run_dir_of(path if path.is_absolute() else cwd / path)
-        if run is None:
-            return argv
-    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
-    print(f"resuming {run} (ckpt_path={ckpt})")
-    return [*argv, f"hydra.run.dir={run}", f"hydra.output_subdir=.hydra/resume_{stamp}"]
-
-
-def task_dir_of(overrides: dict[str, str], cwd: Path) -> Path:
-    """``<paths.log_dir>/<task_name>`` from command-line overrides (defaults: logs/, train.yaml's)."""
-    from omegaconf import OmegaConf
-
-    task = overrides.get("task_name") or str(OmegaConf.load(CONFIG_DIR / "train.yaml").task_name)
-    log_dir = Path(overrides.get("paths.log_dir", "logs")).expanduser()
-    return (log_dir if log_dir.is_absolute() else cwd / log_dir) / task
-
-
-# -- random generators -----------------------------------------------------------------------------
 def rng_state() -> dict[str, Tensor]:
     """This process's torch / numpy / python (and current CUDA device's) RNG states as tensors."""
     _, keys, pos, has_gauss, cached = np.random.get_state()
