@@ -7,10 +7,11 @@ Keys (``key=value``, lists as ``[a,b]``):
 
 * ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``profile`` (per-layer CPU
   time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``train``
-  (:mod:`srnet.benchmarks.train_speed`) or ``all``
+  (old vs new training forward per scale, :mod:`srnet.benchmarks.train_forward`, then data
+  paths and precisions, :mod:`srnet.benchmarks.train_speed`) or ``all``
 * ``device``    ``cpu`` or ``cuda``
 * ``out``       JSON file for the results (default ``results/benchmark.json``)
-* ``scales``    SR factors for ``infer`` (default ``[2,3,4]``)
+* ``scales``    SR factors for ``infer`` and ``train`` (default ``[2,3,4]``)
 * ``repeats``   timed calls per method for ``infer`` (default 7; median and minimum reported)
 * ``threads``   CPU threads (default: all cores)
 * ``ckpt_path`` time this checkpoint instead of the bundled (or random) weights
@@ -76,12 +77,17 @@ def run_profile(args: dict) -> list[dict]:
 
 
 def run_train(args: dict) -> dict:
-    from srnet.benchmarks import train_speed
+    from srnet.benchmarks import train_forward, train_speed
 
-    rows = train_speed.run(device=args["device"])
-    print("\n## Training\n")
-    print(train_speed.table(rows))
-    return {"rows": rows}
+    scales = tuple(args["scales"])
+    rows = train_forward.compare_forwards(device=args["device"], scales=scales)
+    print(f"\n## Training forward, old and new ({rows[0]['device']}, {rows[0]['threads']} "
+          f"threads, FSRCNN d=56 s=12 m=4, batch 64 of 32x32 LR, Adam, fp32, best of 2 rounds)\n")
+    print(train_forward.forward_table(rows))
+    paths = train_speed.run(device=args["device"], scale=scales[0])
+    print("\n## Training data paths and precisions\n")
+    print(train_speed.table(paths))
+    return {"forwards": rows, "rows": paths}
 
 
 def main(argv: list[str] | None = None) -> dict:

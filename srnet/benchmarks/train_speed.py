@@ -90,7 +90,8 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
         batch_size: int = 64, steps: int = 20, warmup: int = 5, scale: int = 2,
         patch_size: int = 32, paths: tuple[str, ...] = PATHS, num_workers: int | None = None,
         data_dir: str | None = None, net: dict | None = None, channels_last: bool = False,
-        compile: bool = False, patches_per_epoch: int = 48000, seed: int = 0) -> list[dict]:
+        compile: bool = False, patches_per_epoch: int = 48000, seed: int = 0,
+        subpixel: bool = True) -> list[dict]:
     """Time training for every (path, precision); returns one plain dict per combination.
 
     Args:
@@ -107,6 +108,7 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
             photographs embedded in scikit-image.
         net: ``model.net`` overrides (default FSRCNN d=56, s=12, m=4).
         channels_last, compile: ``model.channels_last`` / ``model.compile``.
+        subpixel: train the deconv tail through its sub-pixel form (False: ``ConvTranspose2d``).
         patches_per_epoch: epoch length that ``epoch_s`` is given for.
         seed: seeds weights and crops (both paths cut the same patches).
     """
@@ -133,6 +135,8 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
             model = SRSystem({**NET, **(net or {}), "scale": scale},
                              optimizer=partial(torch.optim.Adam, lr=1e-4),
                              channels_last=channels_last, compile=compile)
+            if hasattr(model.net.tail, "subpixel"):
+                model.net.tail.subpixel = subpixel
             timer = StepTimer(warmup, device)
             trainer = L.Trainer(
                 accelerator=accelerator, devices=1, precision=precision,
@@ -147,7 +151,8 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
                 "part": "train", "device": _device_name(device), "path": path,
                 "precision": precision, "batch_size": batch_size, "scale": scale,
                 "patch_size": patch_size, "num_workers": num_workers if path == "dataloader" else 0,
-                "channels_last": channels_last, "compile": compile, "steps": steps,
+                "channels_last": channels_last, "compile": compile, "subpixel": subpixel,
+                "steps": steps, "lr_pixels_per_s": rate * patch_size ** 2,
                 "patches_per_s": rate, "step_ms": 1000 * seconds / steps,
                 "epoch_s": patches_per_epoch / rate, "patches_per_epoch": patches_per_epoch,
                 "peak_mem_mb": peak, "mem_kind": mem_kind, "torch": torch.__version__,

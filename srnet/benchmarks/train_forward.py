@@ -1,0 +1,42 @@
+"""Training throughput of the old and the new training forward, per scale, in one run.
+
+Run: ``python scripts/benchmark.py part=train`` (calls :func:`compare_forwards`).
+"""
+
+from __future__ import annotations
+
+from srnet.benchmarks.train_speed import run
+
+# The training forward before and after the sub-pixel rewrite (srnet.nets.subpixel): the old
+# default trained the ConvTranspose2d in NCHW; the new one trains its sub-pixel form in NHWC.
+FORWARDS = {"old: ConvTranspose2d, NCHW": {"subpixel": False, "channels_last": False},
+            "new: sub-pixel, channels_last": {"subpixel": True, "channels_last": True}}
+
+
+def compare_forwards(device: str = "cpu", scales: tuple[int, ...] = (2, 3, 4),
+                     batch_size: int = 64, steps: int = 30, warmup: int = 5,
+                     rounds: int = 2) -> list[dict]:
+    """Old and new training forward, per scale, interleaved ``rounds`` times (best kept), fp32."""
+    best: dict[tuple[int, str], dict] = {}
+    for _ in range(rounds):
+        for s in scales:
+            for name, opts in FORWARDS.items():
+                (row,) = run(device, ["32-true"], batch_size, steps, warmup, s, paths=("dataloader",),
+                             **opts)
+                key = (s, name)
+                if key not in best or row["lr_pixels_per_s"] > best[key]["lr_pixels_per_s"]:
+                    best[key] = {**row, "forward": name}
+    rows = [best[k] for k in sorted(best)]
+    for r in rows:
+        old = best[(r["scale"], next(iter(FORWARDS)))]["lr_pixels_per_s"]
+        r["speedup_vs_old"] = r["lr_pixels_per_s"] / old
+    return rows
+
+
+def forward_table(rows: list[dict]) -> str:
+    """Markdown table of :func:`compare_forwards`' rows."""
+    lines = ["| scale | training forward | M LR pixels/s | step ms | vs old |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| x{r['scale']} | {r['forward']} | {r['lr_pixels_per_s'] / 1e6:.3f} | "
+                     f"{r['step_ms']:.0f} | {r['speedup_vs_old']:.2f}x |")
+    return "\n".join(lines)
