@@ -33,9 +33,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from srnet.cli import parse_kv
 from srnet.data.preflight import preflight
 from srnet.infer.evaluate import check_lr_mode, dataset_source, evaluate, protocol_text
-from srnet.kvargs import parse_kv
 from srnet.ops.degradation import BASELINES, check_degradation
 
 ROOT = Path(__file__).resolve().parents[1]

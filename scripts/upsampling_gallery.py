@@ -34,10 +34,10 @@ from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
 from srnet.analysis import upsampling
+from srnet.cli import parse_kv
 from srnet.data.sources import SAMPLE_SPLITS, SampleImages
 from srnet.infer.upscaler import super_resolve
 from srnet.io.images import read_rgb, save_atomic, to_tensor, to_uint8
-from srnet.kvargs import parse_kv
 from srnet.ops.color import rgb_to_y
 from srnet.ops.degradation import degrade, mod_crop
 from srnet.ops.metrics import psnr, ssim

@@ -1,13 +1,15 @@
 """Console entry points: ``srnet-train`` is ``python train.py``, ``srnet-infer`` is
 ``python infer.py``, with the same Hydra configs (:data:`srnet.CONFIG_DIR`: shipped inside the
-wheel, or the checkout's ``configs/``).
+wheel, or the checkout's ``configs/``). :func:`parse_kv` reads the ``key=value`` overrides of the
+commands in ``scripts/`` (Hydra's override syntax, without Hydra's run directories).
 """
 
 from __future__ import annotations
 
 import sys
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError
 
 from srnet import CONFIG_DIR
 
@@ -38,3 +40,17 @@ def infer_main() -> None:
         sys.exit(infer(cfg))
 
     _hydra_main("infer", task)
+
+
+def parse_kv(prog: str, defaults: dict, argv: list[str]) -> dict:
+    """Merge ``argv`` (``["key=value", ...]``) over ``defaults``; exit with a message naming the
+    offending argument and the allowed keys on anything else."""
+    cfg = OmegaConf.create(defaults)
+    OmegaConf.set_struct(cfg, True)
+    bad = [a for a in argv if "=" not in a]
+    if bad:
+        raise SystemExit(f"{prog}: arguments are key=value, got {bad}; keys: {list(cfg)}")
+    try:
+        return OmegaConf.to_container(OmegaConf.merge(cfg, OmegaConf.from_dotlist(argv)))
+    except ConfigKeyError as e:
+        raise SystemExit(f"{prog}: unknown key in {argv}; allowed keys: {list(cfg)}") from e

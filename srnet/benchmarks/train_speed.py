@@ -7,18 +7,18 @@ training batches from ``SRDataModule``, either the device-resident path
 (validation excluded). Peak memory is CUDA ``max_memory_allocated`` on a GPU, the process's peak
 resident set (VmHWM, reset before each row) on the CPU.
 
-Run: ``python -m srnet.benchmarks.train_speed [--device cuda] [--precision 32-true ...]
-[--batch-size 64] [--steps 20] [--channels-last] [--json out.json]``;
+Run: ``python -m srnet.benchmarks.train_speed [device=cuda] [precision=[32-true,bf16-mixed]]
+[batch_size=64] [steps=20] [channels_last=true] [json=out.json]``;
 ``scripts/benchmark.py part=train`` calls :func:`run`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import platform
+import sys
 import time
 import warnings
 from functools import partial
@@ -27,6 +27,7 @@ from pathlib import Path
 import lightning as L
 import torch
 
+from srnet.cli import parse_kv
 from srnet.data import ImageFolder, SampleImages, SRDataModule
 from srnet.train.module import SRSystem
 from srnet.train.precision import resolve_precision
@@ -179,40 +180,34 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def defaults() -> dict:
+    """The ``key=value`` arguments of ``python -m srnet.benchmarks.train_speed`` and their defaults."""
+    return {"device": "cpu", "precision": None, "path": list(PATHS), "batch_size": 64,
+            "steps": 20, "warmup": 5, "scale": 2, "patch_size": 32, "num_workers": None,
+            "data_dir": None, "d": NET["d"], "s": NET["s"], "m": NET["m"],
+            "channels_last": False, "compile": False, "json": None}
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--precision", nargs="+", default=None)
-    ap.add_argument("--path", nargs="+", default=list(PATHS), choices=PATHS)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--scale", type=int, default=2)
-    ap.add_argument("--patch-size", type=int, default=32)
-    ap.add_argument("--num-workers", type=int, default=None)
-    ap.add_argument("--data-dir", default=None)
-    for key in ("d", "s", "m"):
-        ap.add_argument(f"--{key}", type=int, default=None, help=f"model.net.{key} (default {NET[key]})")
-    ap.add_argument("--channels-last", action="store_true")
-    ap.add_argument("--compile", action="store_true")
-    ap.add_argument("--json", default=None, help="write the rows here")
-    a = ap.parse_args(argv)
+    """``python -m srnet.benchmarks.train_speed [key=value ...]`` (keys: :func:`defaults`)."""
+    a = parse_kv("train_speed", defaults(), sys.argv[1:] if argv is None else argv)
     for name in ("lightning.pytorch", "lightning.fabric"):  # one table, not per-fit chatter
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*(does not have many workers|LeafSpec).*")
-    rows = run(a.device, a.precision, a.batch_size, a.steps, a.warmup, a.scale, a.patch_size,
-               tuple(a.path), a.num_workers, a.data_dir,
-               {k: getattr(a, k) for k in ("d", "s", "m") if getattr(a, k) is not None},
-               channels_last=a.channels_last, compile=a.compile)
-    net = {**NET, **{k: getattr(a, k) for k in ("d", "s", "m") if getattr(a, k) is not None}}
+    net = {k: a[k] for k in ("d", "s", "m")}
+    precisions = [a["precision"]] if isinstance(a["precision"], str) else a["precision"]
+    paths = (a["path"],) if isinstance(a["path"], str) else tuple(a["path"])
+    rows = run(a["device"], precisions, a["batch_size"], a["steps"], a["warmup"], a["scale"],
+               a["patch_size"], paths, a["num_workers"], a["data_dir"], net,
+               channels_last=a["channels_last"], compile=a["compile"])
     print(f"Training throughput on {rows[0]['device']}, torch {rows[0]['torch']}, "
           f"{rows[0]['threads']} threads, FSRCNN d={net['d']} s={net['s']} m={net['m']}, "
-          f"x{a.scale}, LR patch {a.patch_size}, "
-          f"channels_last={a.channels_last}, compile={a.compile}:")
+          f"x{a['scale']}, LR patch {a['patch_size']}, "
+          f"channels_last={a['channels_last']}, compile={a['compile']}:")
     print(table(rows))
-    if a.json:
-        Path(a.json).write_text(json.dumps(rows, indent=1))
-        print(f"wrote {a.json}")
+    if a["json"]:
+        Path(a["json"]).write_text(json.dumps(rows, indent=1))
+        print(f"wrote {a['json']}")
     return rows
 
 

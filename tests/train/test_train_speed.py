@@ -32,15 +32,17 @@ def test_run_gives_a_row_per_path_and_precision(tmp_path) -> None:
 def test_main_prints_and_writes_json(tmp_path, capsys) -> None:
     write_images(tmp_path / "hr", 2, 40, 52)
     out = tmp_path / "train.json"
-    train_speed.main(["--precision", "32-true", "--path", "device", "--batch-size", "2",
-                      "--steps", "1", "--warmup", "1", "--patch-size", "6", "--d", "8", "--s",
-                      "4", "--m", "1", "--data-dir", str(tmp_path / "hr"), "--json", str(out)])
+    train_speed.main(["precision=32-true", "path=device", "batch_size=2", "steps=1", "warmup=1",
+                      "patch_size=6", "d=8", "s=4", "m=1", f"data_dir={tmp_path / 'hr'}",
+                      f"json={out}"])
     assert "patches/s" in capsys.readouterr().out
     (row,) = json.loads(out.read_text())
     assert row["path"] == "device" and row["precision"] == "32-true"
 
 
 def test_bad_arguments_name_the_choices() -> None:
+    with pytest.raises(SystemExit, match="allowed keys"):
+        train_speed.main(["batch-size=2"])
     with pytest.raises(ValueError, match="choose from"):
         train_speed.run("cpu", paths=("disk",))
     if not torch.cuda.is_available():
