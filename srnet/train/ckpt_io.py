@@ -9,7 +9,7 @@ checkpoint or the new complete one, never a truncated file. The trainer uses it 
       - _target_: srnet.train.ckpt_io.AtomicCheckpointIO
 
 Checkpoints are read back with ``torch.load(weights_only=True)`` (no pickled code runs).
-Shown by ``tests/test_kill_resume.py``.
+Shown by ``tests/train/test_kill_resume.py``.
 """
 
 from __future__ import annotations
@@ -22,47 +22,21 @@ from typing import Any
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
+from srnet.io.files import remove_stale, write_atomic
+
 log = logging.getLogger("srnet")
-TMP_MARK = ".tmp-"
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable (POSIX); a no-op where directories cannot be opened (Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
-    """``torch.save(obj, path)`` so that ``path`` is never seen half-written.
-
-    The data goes to ``.<name>.tmp-<pid>`` in the same folder (same file system, so the rename is
-    atomic), is fsync'ed, then replaces ``path``. Temporary files left by a killed process are
-    removed the next time the same checkpoint is written.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}{TMP_MARK}*"):
-        stale.unlink(missing_ok=True)
-    tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
-    try:
+    """``torch.save(obj, path)`` so that ``path`` is never seen half-written
+    (:func:`srnet.io.files.write_atomic`, fsync'ed). Temporary files left by a killed process are
+    removed the next time the same checkpoint is written."""
+    def save(tmp: str) -> None:
         with open(tmp, "wb") as f:
             torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
+
+    remove_stale(path)
+    return write_atomic(save, path, durable=True)
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

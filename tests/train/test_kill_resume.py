@@ -21,6 +21,7 @@ import pytest
 import torch
 from helpers import ROOT, make_data, scalars, tiny_overrides
 
+from srnet.io.files import TMP_MARK
 from srnet.train import ckpt_io
 from srnet.train.ckpt_io import AtomicCheckpointIO, atomic_torch_save
 
@@ -50,7 +51,7 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path: Path, monkeypatch) 
     assert torch.load(path, weights_only=True) == {"version": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
     # A temporary file left by a SIGKILLed writer is cleared by the next save.
-    (tmp_path / f".last.ckpt{ckpt_io.TMP_MARK}99999").write_bytes(b"junk")
+    (tmp_path / f".last.ckpt{TMP_MARK}99999").write_bytes(b"junk")
     AtomicCheckpointIO().save_checkpoint({"version": 3}, path)
     assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
     assert AtomicCheckpointIO().load_checkpoint(path) == {"version": 3}
