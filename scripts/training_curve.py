@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                 lines.append(("bicubic", c[f"{s}_bicubic"]))
             panels.append({"title": f"{s} x{c['scale']}: Y-PSNR (dB)", "xlabel": "CPU-hours",
                            "ylabel": "", "curves": [("srnet", xs, ys)], "lines": lines})
-    print(f"wrote {line_chart(panels, args['out'])}")
+    print(f"wrote {line_chart(panels, args['out'], cols=len(curves))}")
     print("| scale | steps | CPU-hours | " + " | ".join(f"{s} dB" for s in args["sets"]) + " |")
     print("|---" * (3 + len(args["sets"])) + "|")
     for c in curves:

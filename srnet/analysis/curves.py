@@ -34,18 +34,22 @@ def read_scalars(run: str | Path, tags: Sequence[str]) -> dict[str, list[tuple[i
     return {t: [v[s] for s in sorted(v)] for t, v in out.items()}
 
 
-def line_chart(panels: Sequence[dict], path: str | Path, size: tuple[int, int] = (420, 300)) -> Path:
-    """Draw panels side by side and save a PNG.
+def line_chart(panels: Sequence[dict], path: str | Path, size: tuple[int, int] = (420, 300),
+               cols: int | None = None) -> Path:
+    """Draw panels in a grid of ``cols`` columns (default: one row) and save a PNG.
 
     Each panel: ``{"title": str, "xlabel": str, "ylabel": str, "curves": [(label, xs, ys)],
     "lines": [(label, y)]}`` (horizontal dashed reference lines).
     """
     w, h = size
-    img = Image.new("RGB", (w * len(panels), h), "white")
-    draw, font = ImageDraw.Draw(img), ImageFont.load_default()
+    cols = cols or len(panels)
+    rows = -(-len(panels) // cols)
+    img = Image.new("RGB", (w * cols, h * rows), "white")
+    font = ImageFont.load_default()
     left, right, top, bottom = 48, 12, 22, 34
     for i, p in enumerate(panels):
-        x0 = i * w
+        x0, tile = 0, Image.new("RGB", (w, h), "white")
+        draw = ImageDraw.Draw(tile)
         xs = [x for _, cx, _ in p["curves"] for x in cx] or [0, 1]
         ys = [y for _, _, cy in p["curves"] for y in cy] + [y for _, y in p.get("lines", [])]
         xmin, xmax = 0.0, max(xs) * 1.05 or 1.0
@@ -76,6 +80,7 @@ def line_chart(panels: Sequence[dict], path: str | Path, size: tuple[int, int] =
             if len(pts) > 1:
                 draw.line(pts, fill=colour, width=2)
             draw.text((x0 + w - right - 70, h - bottom - 14 - 12 * j), label, fill=colour, font=font)
+        img.paste(tile, ((i % cols) * w, (i // cols) * h))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path)

@@ -32,7 +32,7 @@ from srnet.nets import SCALES, FSRCNNConfig
 log = logging.getLogger("srnet")
 # Architecture fields that must match for a checkpoint to resume this config (tail_init and
 # allow_checkerboard only matter when building a fresh network).
-ARCH_KEYS = ("arch", "scale", "color_mode", "d", "s", "m", "tail", "tail_kernel")
+ARCH_KEYS = ("arch", "scale", "color_mode", "d", "s", "m", "tail", "tail_kernel", "skip")
 
 
 class ConfigError(ValueError):
