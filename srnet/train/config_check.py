@@ -111,6 +111,7 @@ def _check_checkpoints(cfg: DictConfig, net: FSRCNNConfig | None) -> list[str]:
         return problems
     try:
         held, _, _, _ = read(path)
+        held = {**FSRCNNConfig().to_dict(), "tail_kernel": None, **held}  # older files: defaults
         if net is not None:
             want = net.to_dict()
             check_compatible(held, {k: want[k] for k in ARCH_KEYS}, f"ckpt_path={path}")
