@@ -149,3 +149,109 @@ class ArraySource:
     def records(self) -> list[Record]:
         return [Record(f"gen{i}", smooth_image(h, w, self.seed + i))
                 for i, (h, w) in enumerate(self.sizes)]
+
+
+SRT = ("1\n00:00:00,000 --> 00:00:00,120\nhello\n\n"
+       "2\n00:00:00,120 --> 00:00:00,250\nworld\n\n")
+
+
+def make_video(path: Path, frames: int = 6, w: int = 64, h: int = 48, rate=(30000, 1001),
+               codec: str = "libx264", pix_fmt: str = "yuv420p", audio: str | None = "aac",
+               subtitles: bool = True, rotation: int = 0, options: dict | None = None) -> Path:
+    """A small video made with PyAV: ``frames`` smooth moving frames, an audio stream of whole
+    codec frames (a 440 Hz tone), an SRT subtitle stream (MKV; remuxed from an .srt file, as PyAV
+    cannot encode subtitles) and a rotation, with timestamps and durations set on every frame."""
+    from fractions import Fraction
+
+    import av
+
+    from srnet.infer.videoio import add_copy
+
+    rate = Fraction(*rate)
+    out = av.open(str(path), "w")
+    v = out.add_stream(codec, rate=rate)
+    v.width, v.height, v.pix_fmt = w, h, pix_fmt
+    v.time_base = 1 / rate
+    v.options = {"crf": "18", **(options or {})} if codec.startswith("libx26") else (options or {})
+    if rotation:
+        v.set_display_rotation(rotation)
+    a = sub = srt = None
+    if audio:
+        a = out.add_stream(audio, rate=48000)
+        a.layout = "stereo"
+    if subtitles:
+        (path.parent / f"{path.stem}.srt").write_text(SRT)
+        srt = av.open(str(path.parent / f"{path.stem}.srt"))
+        sub = add_copy(out, srt.streams.subtitles[0])
+    big = smooth_image(h + frames * 2, w + frames * 3, seed=3)
+    for i in range(frames):
+        frame = av.VideoFrame.from_ndarray(big[2 * i:2 * i + h, 3 * i:3 * i + w].copy(), "rgb24")
+        frame = frame.reformat(format=pix_fmt)
+        frame.pts, frame.time_base, frame.duration = i, 1 / rate, 1
+        out.mux(v.encode(frame))
+    out.mux(v.encode(None))
+    if a is not None:
+        n = a.codec_context.frame_size or 1024
+        samples = int(n * round(48000 * frames / rate / n))  # whole codec frames
+        t = np.arange(samples) / 48000
+        tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        for k in range(0, samples, n):
+            af = av.AudioFrame.from_ndarray(np.stack([tone[k:k + n]] * 2), "fltp", "stereo")
+            af.sample_rate, af.pts = 48000, k
+            out.mux(a.encode(af))
+        out.mux(a.encode(None))
+    if sub is not None:
+        for pkt in srt.demux(srt.streams.subtitles[0]):
+            if pkt.size:
+                pkt.stream = sub
+                out.mux(pkt)
+        srt.close()
+    out.close()
+    return path
+
+
+def video_facts(path: Path) -> dict:
+    """What a video test compares: container duration, streams, every packet, and the frames
+    as RGB (converted as srnet converts them: the file's matrix and range)."""
+    import av
+
+    from srnet.infer.videoio import Colour
+
+    with av.open(str(path)) as c:
+        facts = {"format": c.format.name, "duration": c.duration, "metadata": dict(c.metadata),
+                 "streams": [(s.type, s.codec_context.name if s.codec_context else None)
+                             for s in c.streams]}
+        v = c.streams.video[0]
+        facts.update(rate=v.average_rate, size=(v.width, v.height), packets={})
+        for pkt in c.demux():
+            if pkt.size:
+                t = pkt.time_base
+                facts["packets"].setdefault(pkt.stream.index, []).append(
+                    (float(pkt.pts * t), float((pkt.duration or 0) * t), bytes(pkt)))
+    with av.open(str(path)) as c:
+        frames = list(c.decode(video=0))
+        facts["times"] = [float(f.time) for f in frames]
+        facts["rotation"] = getattr(frames[0], "rotation", 0)
+        facts["frames"] = [Colour.of(f).to_rgb(f) for f in frames]
+        facts["pix_fmt"] = frames[0].format.name
+    return facts
+
+
+def tiny_weights(path: Path, scale: int = 2, color_mode: str = "y") -> Path:
+    """A plain weights file of a tiny random FSRCNN whose output varies around mid-grey."""
+    import torch
+
+    from srnet.io.checkpoints import save_weights
+    from srnet.nets import FSRCNN
+
+    torch.manual_seed(scale)
+    net = FSRCNN(scale=scale, color_mode=color_mode, d=8, s=4, m=1)
+    with torch.no_grad():
+        net.tail.deconv.weight.mul_(0.2)
+        net.tail.deconv.bias.fill_(0.5)
+    return save_weights(net, path)
+
+
+def compose_infer(tmp_path: Path, *overrides: str) -> DictConfig:
+    """``configs/infer.yaml`` composed with ``overrides``, as ``python infer.py`` would."""
+    return compose_train(list(overrides), tmp_path / "hydra", config_name="infer")

@@ -1,71 +1,45 @@
 """What ``python infer.py`` (``srnet-infer``) does.
 
-:func:`infer` runs a composed ``configs/infer.yaml``: it lists the inputs, loads the checkpoint,
-  and upscales (``mode=upscale``) or scores (``mode=evaluate``) each image. It never writes onto an
-  input file, nor onto an existing output unless ``overwrite=true``; an unreadable file is skipped
-  with a warning; a summary is printed. Exit code: 0 all done, 1 some files failed, 2 a usage
-  error (bad input, checkpoint or setting).
+:func:`infer` runs a composed ``configs/infer.yaml``: it lists the inputs (images, animated
+  images, videos: :mod:`srnet.infer.inputs`), loads the checkpoint (:mod:`srnet.infer.models`),
+  and upscales (``mode=upscale``: :mod:`srnet.infer.stills`, :mod:`srnet.infer.video`) or scores
+  (``mode=evaluate``) each file. It never writes onto an input file, nor onto an existing output
+  unless ``overwrite=true``; every output is written under a temporary name and renamed when
+  complete; an unreadable file is skipped with a warning; a summary is printed. Exit code: 0 all
+  done, 1 some files failed, 2 a usage error (bad input, checkpoint or setting), 130 interrupted.
 """
 
 from __future__ import annotations
 
-import glob
 import logging
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from srnet.io.images import ALPHA_SUFFIXES, DEEP_SUFFIXES, IMAGE_SUFFIXES, is_image_file
+from srnet.infer.inputs import (  # noqa: F401  (list_inputs, output_ext: part of this API)
+    MEDIA_SUFFIXES,
+    UsageError,
+    is_video_file,
+    kind,
+    list_inputs,
+    output_ext,
+)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MODES = ("upscale", "evaluate")
 log = logging.getLogger("srnet.infer")
-
-
-class UsageError(ValueError):
-    """A setting that cannot work (no inputs, no output folder, unknown mode, ...)."""
-
-
-def list_inputs(spec) -> list[Path]:
-    """``input=``: a file, a folder (its image files), a glob, or a list of those -> paths."""
-    items = list(spec) if isinstance(spec, (list, tuple, ListConfig)) else [spec]
-    found: list[Path] = []
-    for item in map(str, items):
-        path = Path(item).expanduser()
-        if path.is_dir():
-            found += sorted(p for p in path.iterdir() if is_image_file(p))
-        elif path.exists():
-            found.append(path)
-        elif glob.has_magic(item):
-            found += sorted(Path(p) for p in glob.glob(str(path)) if is_image_file(p))
-        else:
-            raise UsageError(f"input={item}: no such file or folder")
-    unique = list({p.resolve(): p for p in found}.values())
-    if not unique:
-        raise UsageError(f"input={spec}: no image files found (suffixes {', '.join(IMAGE_SUFFIXES)})")
-    return unique
-
-
-def output_ext(src: Path, pic, ext: str | None) -> str:
-    """The output suffix: ``ext`` or the input's, switched to PNG when alpha / 16 bit needs it."""
-    ext = (ext or src.suffix).lower()
-    ext = ext if ext.startswith(".") else f".{ext}"
-    if ext not in IMAGE_SUFFIXES or (pic.alpha is not None and ext not in ALPHA_SUFFIXES) or (
-            pic.max_value > 255 and ext not in DEEP_SUFFIXES):
-        return ".png"
-    return ext
 
 
 class InferJob:
     """One ``infer.py`` run: the loaded model, the inputs, and what was written or failed."""
 
     def __init__(self, cfg: DictConfig) -> None:
-        from srnet.infer.upscaler import load_model
-        from srnet.io.checkpoints import check_compatible, describe
+        from srnet.infer.models import ModelBank
+        from srnet.infer.resize import OutputSize
+        from srnet.infer.video import VideoSettings
+        from srnet.io.checkpoints import describe
 
         if OmegaConf.is_missing(cfg, "input"):
             raise UsageError("input=<file|folder|glob> is required, e.g. python infer.py "
@@ -73,25 +47,49 @@ class InferJob:
         if cfg.mode not in MODES:
             raise UsageError(f"mode={cfg.mode!r}: choose one of {MODES}")
         self.cfg, self.inputs = cfg, list_inputs(cfg.input)
+        self.size = OutputSize.from_settings(cfg.get("outscale"), cfg.get("width"),
+                                             cfg.get("height"))
+        self.video = VideoSettings.from_cfg(cfg.get("video"))
+        if any(is_video_file(p) for p in self.inputs) and cfg.mode == "upscale":
+            from srnet.infer.videoio import import_av
+
+            try:
+                av = import_av(next(p for p in self.inputs if is_video_file(p)))
+            except ImportError as e:
+                raise UsageError(str(e)) from None
+            try:
+                av.codec.Codec(self.video.codec, "w")
+            except Exception:
+                raise UsageError(f"video.codec={self.video.codec}: FFmpeg has no such encoder "
+                                 f"here (e.g. libx264, libx265, libvpx-vp9, ffv1)") from None
         self.out_file = self.out_dir = None
         if cfg.output is not None:
             out = Path(str(cfg.output)).expanduser()
-            as_file = out.suffix.lower() in IMAGE_SUFFIXES and not out.is_dir()
+            as_file = out.suffix.lower() in MEDIA_SUFFIXES and not out.is_dir()
             if as_file and len(self.inputs) > 1:
                 raise UsageError(f"output={out} is a file name but there are {len(self.inputs)} "
                                  f"inputs; give a folder")
             self.out_file, self.out_dir = (out, out.parent) if as_file else (None, out)
         elif cfg.mode == "upscale":
             raise UsageError("output=<folder> is required (where the upscaled images go)")
-        self.source = cfg.ckpt_path or f"x{cfg.scale or 2}"  # bundled weights without ckpt_path
-        self.model = load_model(str(self.source), cfg.device, cfg.precision, cfg.tile, cfg.progress)
-        if cfg.scale is not None:
-            check_compatible(self.model.net.cfg.to_dict(), {"scale": int(cfg.scale)}, self.source)
+        self.bank = ModelBank(cfg, self.size)
+        self.model, self.source = self.bank.default, self.bank.source
         self.describe = describe(self.model.net.cfg.to_dict())
         self.protected = {p.resolve() for p in self.inputs}  # never written
         self.planned: set[Path] = set()
         self.failures: list[tuple[Path, str]] = []
         self.rows: list[tuple[str, dict]] = []
+
+    def dst(self, src: Path, ext: str) -> Path:
+        """The output path for ``src`` with suffix ``ext`` (or the single output file)."""
+        return self.out_file or self.out_dir / f"{src.stem}{self.cfg.suffix}{ext}"
+
+    def text(self, model, source: str, in_wh: tuple[int, int], out_wh: tuple[int, int]
+             ) -> dict[str, str] | None:
+        """Provenance to embed, or None with ``metadata=false``."""
+        from srnet.infer.provenance import provenance
+
+        return provenance(model, source, in_wh, out_wh) if self.cfg.get("metadata", True) else None
 
     def target(self, path: Path) -> Path:
         """Check that ``path`` may be written; refusals raise with the reason."""
@@ -106,22 +104,16 @@ class InferJob:
         return path
 
     def upscale_one(self, src: Path) -> None:
-        from srnet.io.images import Picture, read_picture, write_picture
+        from srnet.infer.stills import upscale_animation, upscale_image
 
-        t0, pic, s = time.perf_counter(), read_picture(src), self.model.scale
-        ext = output_ext(src, pic, self.cfg.ext)
-        dst = self.target(self.out_file or self.out_dir / f"{src.stem}{self.cfg.suffix}{ext}")
-        cmp = self.target(dst.with_name(f"{dst.stem}_compare.png")) if self.cfg.compare else None
-        out = self.model.upscale_picture(pic)
-        write_picture(out, dst, self.cfg.overwrite)
-        if cmp is not None:  # nearest | bicubic | srnet, colour only
-            panels = [self.model.baseline(pic, "nearest").pixels,
-                      self.model.baseline(pic, "bicubic").pixels, out.pixels]
-            write_picture(Picture(np.concatenate(panels, axis=1), None, pic.icc_profile), cmp,
-                          self.cfg.overwrite)
-        h, w = out.pixels.shape[:2]
-        tqdm.write(f"{src} ({pic.describe()}) -> {dst} ({w}x{h}, x{s}) "
-                   f"{time.perf_counter() - t0:.2f} s")
+        what = kind(src)
+        if what == "video":
+            from srnet.infer.video import VideoJob
+
+            line = VideoJob(self, src).run()
+        else:
+            line = (upscale_animation if what == "animation" else upscale_image)(self, src)
+        tqdm.write(line)
 
     def evaluate_one(self, src: Path) -> None:
         from srnet.infer.evaluate import score_pair
@@ -130,6 +122,8 @@ class InferJob:
         from srnet.ops.degradation import degrade, mod_crop
         from srnet.ops.metrics import psnr, quantize, ssim
 
+        if is_video_file(src):
+            raise ValueError(f"{src}: mode=evaluate scores still images; use mode=upscale")
         s, mode = self.model.scale, self.model.color_mode
         hr = read_picture(src).color_tensor()  # (1, C, H, W) in [0, 1]
         hr = quantize(mod_crop(hr.expand(-1, 3, -1, -1), s))  # 8-bit RGB, the protocol's
@@ -163,9 +157,14 @@ class InferJob:
               f"({cfg.precision}), {n} input(s), mode={cfg.mode}")
         step = self.upscale_one if cfg.mode == "upscale" else self.evaluate_one
         bar = None if cfg.progress and n > 1 else True  # None: shown on a terminal only
-        for src in tqdm(self.inputs, desc="images", unit="img", disable=bar):
+        for src in tqdm(self.inputs, desc="files", unit="file", disable=bar):
             try:
                 step(src)
+            except KeyboardInterrupt:
+                print(f"\ninterrupted: {src} was not written (nothing is left under its output "
+                      f"name); {len(self.inputs) - self.inputs.index(src) - 1} file(s) not started",
+                      file=sys.stderr)
+                return EXIT_INTERRUPTED
             except Exception as e:  # one bad file must not stop the others
                 msg = str(e) if isinstance(e, (OSError, ValueError)) else f"{type(e).__name__}: {e}"
                 log.warning("skipped %s: %s", src, msg)
@@ -174,11 +173,12 @@ class InferJob:
             self.print_table()
         done = n - len(self.failures)
         where = f" -> {self.out_file or self.out_dir}" if cfg.mode == "upscale" else ""
-        print(f"\nsummary: {done} of {n} image(s) done{where}; {len(self.failures)} failed")
+        noun = "file(s)" if any(map(is_video_file, self.inputs)) else "image(s)"
+        print(f"\nsummary: {done} of {n} {noun} done{where}; {len(self.failures)} failed")
         for src, msg in self.failures:
             print(f"  FAILED {src}: {msg}")
-        if self.model.fallbacks:
-            print(f"  {self.model.fallbacks} tile(s) re-run in fp32 (non-finite {cfg.precision})")
+        if self.bank.fallbacks:
+            print(f"  {self.bank.fallbacks} tile(s) re-run in fp32 (non-finite {cfg.precision})")
         return EXIT_FAILED if self.failures else EXIT_OK
 
 

@@ -17,6 +17,7 @@ weights are loaded with ``strict=True``. Export a checkpoint to a plain weights 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -79,16 +80,29 @@ def _summary(obj) -> str:
     return f"a {type(obj).__name__}"
 
 
+def _load_failure(e: Exception) -> str:
+    """Why ``torch.load(weights_only=True)`` failed, in srnet's words: never torch's advice to
+    retry with ``weights_only=False`` (that would run whatever code the file holds)."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if found:
+        return (f"an srnet checkpoint: it holds pickled Python objects ({found.group(1)}), which "
+                f"srnet never loads because unpickling them can run arbitrary code (srnet reads "
+                f"tensors and plain containers only)")
+    text = text.split("WeightsUnpickler error:", 1)[-1]  # what went wrong, without the advice
+    lines = [ln.strip() for ln in text.splitlines()
+             if ln.strip() and not re.search(r"weights_only|trust|documentation of torch", ln)]
+    return f"a PyTorch checkpoint ({type(e).__name__}: {(lines or [''])[0][:200]})"
+
+
 def read(source: str | os.PathLike, map_location="cpu") -> tuple[dict, str, dict, Path]:
     """Read a source -> ``(net_cfg, degradation, net_state_dict, path)``, without building a net."""
     path = resolve(source)
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # corrupt zip, truncated file, text, a pickle of arbitrary objects, ...
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise CheckpointError(
-            f"{path} cannot be read as a PyTorch checkpoint ({type(e).__name__}: {msg[:200]}); "
-            f"expected a .ckpt from train.py or a .pt from srnet.io.checkpoints.save_weights") from e
+        raise CheckpointError(f"{path} cannot be read as {_load_failure(e)}; expected a .ckpt "
+                              f"from train.py or a .pt from srnet.io.checkpoints.save_weights") from e
     hint = ("not an srnet checkpoint: expected a .ckpt written by train.py (with an 'srnet' entry) "
             "or a .pt written by srnet.io.checkpoints.save_weights")
     if not isinstance(obj, dict):

@@ -1,9 +1,12 @@
-"""16-bit colour images (RGB, RGBA, grey + alpha), which Pillow can only decode at 8 bit.
+"""Images Pillow cannot decode: 16-bit colour (RGB, RGBA, grey + alpha) and float TIFF.
 
 PNG is read and written with ``pypng`` and TIFF with ``tifffile`` (pure Python / numpy, no
 OpenCV). 16-bit grey without alpha is left to Pillow (mode ``I;16``). Arrays here are
-(H, W, C) ``uint16`` with C = 2 (grey + alpha), 3 (RGB) or 4 (RGBA), alpha last, values exact.
-Used by :mod:`srnet.io.images` (``read_picture`` / ``write_picture``); it has no command line.
+(H, W, C) ``uint16`` with C = 2 (grey + alpha), 3 (RGB) or 4 (RGBA), alpha last, values exact;
+or ``float32`` (H, W, 1..4) for floating-point TIFF (16/32/64-bit samples are read as float32,
+values as stored: nothing is clamped). Text (``{"Software": ..., "Description": ...}``) goes into
+PNG text chunks and the TIFF Software / ImageDescription tags. Used by :mod:`srnet.io.images`
+(``read_picture`` / ``write_picture``); it has no command line.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ _ICC_TAG, _ORIENTATION_TAG = 34675, 274  # TIFF tags (the orientation values are
 
 
 def deep_format(path: str | Path) -> str | None:
-    """``'png'`` or ``'tiff'`` when ``path`` holds a 16-bit image with colour or alpha, else None.
+    """``'png'`` or ``'tiff'`` when ``path`` holds a 16-bit image with colour or alpha, or a
+    floating-point TIFF (any channels); else None.
 
     Only the header is read; anything that is not such a file (including a broken one) gives
     None and is left to Pillow, which reports the error.
@@ -37,7 +41,7 @@ def deep_format(path: str | Path) -> str | None:
             with tifffile.TiffFile(path) as tf:
                 page = tf.pages.first
                 deep = (page.bitspersample == 16 and page.samplesperpixel > 1
-                        and page.sampleformat == 1)  # unsigned integer samples
+                        and page.sampleformat == 1) or page.sampleformat == 3  # uint / IEEE float
         except Exception:  # tifffile raises many kinds for broken files
             return None
         return "tiff" if deep else None
@@ -48,7 +52,8 @@ def read_deep(path: str | Path, fmt: str) -> tuple[np.ndarray, bytes | None, int
     """Decode a file :func:`deep_format` named.
 
     Returns:
-        (array (H, W, C) uint16 with alpha last, ICC profile or None, EXIF orientation 1..8)
+        (array (H, W, C) uint16 or float32 with alpha last, ICC profile or None, EXIF
+        orientation 1..8)
         -- the array is as stored, not yet turned upright.
 
     Raises:
@@ -57,24 +62,32 @@ def read_deep(path: str | Path, fmt: str) -> tuple[np.ndarray, bytes | None, int
     return _read_png(Path(path)) if fmt == "png" else _read_tiff(Path(path))
 
 
-def write_deep(arr: np.ndarray, path: str | Path, icc: bytes | None = None) -> None:
+def write_deep(arr: np.ndarray, path: str | Path, icc: bytes | None = None,
+               text: dict[str, str] | None = None) -> None:
     """Write (H, W, 2|3|4) uint16 (alpha last when C is 2 or 4) as a 16-bit PNG or TIFF, by
-    ``path``'s suffix, embedding ``icc``; grey + alpha becomes RGBA in TIFF. Writes ``path``
-    directly: callers wrap it in :func:`srnet.io.images.write_atomic`."""
-    path = Path(path)
-    if arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[2] not in (2, 3, 4):
-        raise ValueError(f"{path}: expected (H, W, 2|3|4) uint16, got {arr.dtype} {arr.shape}")
-    if path.suffix.lower() == ".png":
-        _write_png(arr, path, icc)
+    ``path``'s suffix, or (H, W, 1..4) float32 as a float TIFF, embedding ``icc`` and ``text``;
+    grey + alpha becomes RGBA in TIFF. Writes ``path`` directly: callers wrap it in
+    :func:`srnet.io.images.write_atomic`."""
+    path, text = Path(path), text or {}
+    floats = arr.dtype == np.float32 and arr.ndim == 3 and arr.shape[2] in (1, 2, 3, 4)
+    if not floats and (arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[2] not in (2, 3, 4)):
+        raise ValueError(f"{path}: expected (H, W, 2|3|4) uint16 or (H, W, 1..4) float32, got "
+                         f"{arr.dtype} {arr.shape}")
+    if path.suffix.lower() == ".png" and not floats:
+        _write_png(arr, path, icc, text)
     elif path.suffix.lower() in (".tif", ".tiff"):
         if arr.shape[2] == 2:  # grey + alpha TIFF opens in neither Pillow nor OpenCV: as RGBA
             arr = np.concatenate([np.repeat(arr[:, :, :1], 3, axis=2), arr[:, :, 1:]], axis=2)
-        alpha = arr.shape[2] == 4
-        tifffile.imwrite(path, arr, photometric="rgb" if arr.shape[2] >= 3 else "minisblack",
-                         planarconfig="contig", extrasamples=["unassalpha"] if alpha else None,
-                         iccprofile=icc, compression="zlib", metadata=None)
+        alpha, grey = arr.shape[2] == 4, arr.shape[2] == 1
+        tifffile.imwrite(path, arr[:, :, 0] if grey else arr,
+                         photometric="rgb" if arr.shape[2] >= 3 else "minisblack",
+                         planarconfig=None if grey else "contig",
+                         extrasamples=["unassalpha"] if alpha else None,
+                         iccprofile=icc, compression="zlib", metadata=None,
+                         description=text.get("Description"), software=text.get("Software", ""))
     else:
-        raise ValueError(f"{path}: 16-bit colour is written as .png, .tif or .tiff only")
+        raise ValueError(f"{path}: 16-bit colour is written as .png, .tif or .tiff only, "
+                         f"float as .tif or .tiff")
 
 
 def _read_png(path: Path) -> tuple[np.ndarray, bytes | None, int]:
@@ -97,7 +110,15 @@ def _read_png(path: Path) -> tuple[np.ndarray, bytes | None, int]:
     return arr, icc, orientation
 
 
-def _write_png(arr: np.ndarray, path: Path, icc: bytes | None) -> None:
+def _text_chunk(key: str, value: str) -> tuple[bytes, bytes]:
+    """tEXt when Latin-1 can hold it, else iTXt (UTF-8, uncompressed)."""
+    try:
+        return b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1")
+    except UnicodeEncodeError:
+        return b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode()
+
+
+def _write_png(arr: np.ndarray, path: Path, icc: bytes | None, text: dict[str, str]) -> None:
     h, w, c = arr.shape
     writer = png.Writer(w, h, greyscale=c < 3, alpha=c % 2 == 0, bitdepth=16, compression=6)
     rows = arr.astype(">u2").view(np.uint8).reshape(h, w * c * 2)  # big-endian bytes per row
@@ -106,6 +127,7 @@ def _write_png(arr: np.ndarray, path: Path, icc: bytes | None) -> None:
     chunks = list(png.Reader(bytes=buf.getvalue()).chunks())
     if icc:  # iCCP must come before IDAT; right after IHDR is always valid
         chunks.insert(1, (b"iCCP", b"ICC profile\0\0" + zlib.compress(icc)))
+    chunks[-1:-1] = [_text_chunk(k, v) for k, v in text.items()]  # before IEND
     with open(path, "wb") as f:
         png.write_chunks(f, chunks)
 
@@ -115,7 +137,8 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, bytes | None, int]:
         page = tf.pages.first
         colour = {1: 1, 2: 3}.get(int(page.photometric))  # MINISBLACK, RGB
         if colour is None:
-            raise ValueError(f"{path}: 16-bit TIFF with photometric {page.photometric.name} is "
+            kind = "float" if page.sampleformat == 3 else "16-bit"
+            raise ValueError(f"{path}: {kind} TIFF with photometric {page.photometric.name} is "
                              f"not supported (MINISBLACK grey and RGB are)")
         try:
             arr = page.asarray()
@@ -128,7 +151,10 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, bytes | None, int]:
         orientation = int(tags[_ORIENTATION_TAG].value) if _ORIENTATION_TAG in tags else 1
         extras = [int(e) for e in page.extrasamples]
         planar = int(page.planarconfig) == 2
-    if planar:
+        floats = page.sampleformat == 3
+    if floats:
+        arr = arr.astype(np.float32)
+    if planar and arr.ndim == 3:
         arr = np.moveaxis(arr, 0, -1)  # (S, H, W) -> (H, W, S)
     arr = arr.reshape(arr.shape[0], arr.shape[1], -1)
     pixels = arr[:, :, :colour]
@@ -136,7 +162,11 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, bytes | None, int]:
     if not extras or extras[0] not in (1, 2):  # no alpha (0 = unspecified extra: dropped)
         return np.ascontiguousarray(pixels), icc, orientation
     alpha = arr[:, :, colour]
-    if extras[0] == 1:  # associated (premultiplied) alpha -> straight, as Pillow does for 8 bit
+    if extras[0] == 1 and floats:  # premultiplied -> straight, values unclamped
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pixels = np.where(alpha[:, :, None] != 0, pixels / alpha[:, :, None], 0)
+        pixels = pixels.astype(np.float32)
+    elif extras[0] == 1:  # associated (premultiplied) alpha -> straight, as Pillow does for 8 bit
         a = alpha.astype(np.float64)[:, :, None]
         straight = np.where(a > 0, pixels * 65535.0 / np.maximum(a, 1), 0)
         pixels = np.clip(np.round(straight), 0, 65535).astype(np.uint16)

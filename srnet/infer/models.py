@@ -1,0 +1,64 @@
+"""The networks one ``infer.py`` run uses: the checkpoint, or the bundled weights by scale.
+
+With ``ckpt_path`` (or ``scale``) every input goes through that one network. Without either and
+with ``outscale`` / ``width`` / ``height``, each input gets the bundled network of the smallest
+trained scale that reaches its output size (:func:`srnet.infer.resize.pick_scale`); networks are
+loaded on first use and kept.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from omegaconf import DictConfig
+
+from srnet.infer.resize import OutputSize, pick_scale
+from srnet.infer.upscaler import Upscaler, load_model
+from srnet.io import checkpoints
+
+log = logging.getLogger("srnet.infer")
+
+
+class ModelBank:
+    """Loaded networks by source (``run.ckpt`` or ``x2`` / ``x3`` / ``x4``)."""
+
+    def __init__(self, cfg: DictConfig, size: OutputSize) -> None:
+        self.cfg, self.size = cfg, size
+        self.fixed = cfg.ckpt_path is not None or cfg.scale is not None
+        self.source = str(cfg.ckpt_path) if cfg.ckpt_path else f"x{cfg.scale or 2}"
+        self.loaded: dict[str, Upscaler] = {}
+        self.default = self.get(self.source)
+        if cfg.scale is not None:
+            checkpoints.check_compatible(self.default.net.cfg.to_dict(), {"scale": int(cfg.scale)},
+                                         self.source)
+        self.warned = False
+
+    def get(self, source: str) -> Upscaler:
+        if source not in self.loaded:
+            c = self.cfg
+            self.loaded[source] = load_model(source, c.device, c.precision, c.tile, c.progress)
+        return self.loaded[source]
+
+    def bundled_scales(self) -> list[int]:
+        """Scales whose bundled weights exist."""
+        return [int(n[1:]) for n in checkpoints.BUNDLED
+                if (checkpoints.WEIGHTS_DIR / f"fsrcnn_{n}.pt").is_file()]
+
+    def choose(self, w: int, h: int) -> tuple[Upscaler, str]:
+        """The network for a ``w`` x ``h`` input and its source name."""
+        factor = self.size.factor(w, h)
+        if factor is None or self.fixed:
+            model, source = self.default, self.source
+        else:
+            s = pick_scale(factor, self.bundled_scales() or [self.default.scale])
+            source = f"x{s}"
+            model = self.get(source)
+        if factor is not None and factor > model.scale + 1e-9 and not self.warned:
+            self.warned = True
+            log.warning("%s asks for x%.3g, more than the network's x%d: the rest is an "
+                        "antialiased bicubic enlargement", self.size.describe(), factor, model.scale)
+        return model, source
+
+    @property
+    def fallbacks(self) -> int:
+        return sum(m.fallbacks for m in self.loaded.values())
