@@ -9,7 +9,8 @@ Writes to ``--out`` (default ``logs/checkerboard``):
   for each ``--pairs`` (kernel, stride): uniform when kernel % stride == 0, periodic otherwise;
 * ``pattern_<name>.png`` -- the stride-periodic pattern on flat inputs (grey levels) of each
   scored upsampler: the baselines, untrained deconvolution tails (k % s == 0 with srnet's smooth
-  init, and k % s != 0) and, with ``--ckpt``, the checkpoint's network.
+  init; k % s != 0 with the paper's N(0, 0.001) init and with the smooth, phase-normalised init)
+  and, with ``--ckpt``, the checkpoint's network.
 
 and prints the scores (8-bit grey levels of the periodic part of SR - bicubic; 0 = none).
 """
@@ -63,9 +64,10 @@ def main() -> None:
     scored = {b: baseline_checkerboard(b, s) for b in BASELINES}
     torch.manual_seed(args.seed)
     scored[f"untrained deconv k={k_even}"] = net_checkerboard(FSRCNN(scale=s, tail_kernel=k_even))
-    torch.manual_seed(args.seed)
-    scored[f"untrained deconv k={k_odd}"] = net_checkerboard(
-        FSRCNN(scale=s, tail_kernel=k_odd, allow_checkerboard=True))
+    for init in ("gaussian", "smooth"):
+        torch.manual_seed(args.seed)
+        scored[f"untrained deconv k={k_odd} {init}"] = net_checkerboard(
+            FSRCNN(scale=s, tail_kernel=k_odd, allow_checkerboard=True, tail_init=init))
     if args.ckpt:
         from srnet.io.checkpoints import (
             load_net,  # lazily: the checkpoint module is only needed here

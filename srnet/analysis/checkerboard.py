@@ -1,17 +1,29 @@
-"""Checkerboard analysis of upsamplers: overlap maps, a checkerboard score, and PIL figures.
+"""Checkerboard analysis of upsamplers: overlap maps, the checkerboard score, and its figures.
 
+What the score measures, in 8-bit grey levels: the *period-s pattern* of an image (s = the scale)
+is the s x s table of its phase means (the mean over every output pixel at phase (y mod s,
+x mod s)) minus their overall mean; its *amplitude* is the RMS of that table. An additive pattern p
+repeated over the image is reported as rms(p - mean p): a +-a checkerboard as a, one phase of s*s
+raised by a as a * sqrt(s*s - 1) / (s*s). The phase means are exactly the image's 2-D DFT at the
+frequencies (i/s, j/s), so this is the energy of those spectral peaks
+(:mod:`srnet.analysis.error_views` shows the spectrum itself).
+
+* :func:`checkerboard_score` -- synthetic probes: upscale flat images (three grey levels) and a
+  gentle ramp, subtract the bicubic upscaling of the same input (exactly pattern-free) and measure
+  the amplitude of the difference, away from the borders. Bicubic scores 0, bilinear ~0, nearest > 0
+  (its staircase on the ramp); an injected pattern is recovered exactly.
+* :func:`image_checkerboard` -- real images (an SR output, or SR - HR): the same amplitude with
+  Hann-weighted phase means. The weighting matters: on real content the plain phase means of a
+  pattern-free bicubic output differ by up to 0.4 grey levels at x3 (the image's edges leak into
+  the 1/s frequencies); weighted they agree to < 0.001. What remains on real images is real
+  period-s content (HR itself scores ~0.05-0.09 per image at x2 / x3: aliasing); the pattern is
+  averaged over the images, so a systematic checkerboard adds up and content averages out.
 * :func:`overlap_map` -- how many taps of a k x k transposed-convolution kernel with stride s reach
-  each output pixel (away from the borders). Uniform (``(k // s) ** 2`` everywhere) when
-  ``k % s == 0``; periodic with period s otherwise, which is what prints the checkerboard
-  (Odena, Dumoulin and Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016).
-* :func:`checkerboard_score` -- upscale flat images (three grey levels) and a gentle ramp, subtract
-  the bicubic upscaling of the same input, and measure the part of the difference that repeats with
-  the stride's period: the RMS over the s x s output phases of the per-phase means, in 8-bit grey
-  levels. Bicubic scores 0 by construction, bilinear ~0, nearest > 0 (its staircase on the ramp).
-* Figures drawn with Pillow (no matplotlib): :func:`overlap_figure`, :func:`pattern_figure`,
-  :func:`labelled_row`, :func:`stack`.
+  each output pixel (away from the borders): uniform when ``k % s == 0``, periodic otherwise, which
+  is what prints the checkerboard of an untrained tail (Odena, Dumoulin and Olah, Distill 2016).
 
-``python scripts/checkerboard.py`` writes the figures and scores a checkpoint.
+``python scripts/checkerboard.py`` writes the figures and scores a checkpoint; the validation of the
+score is ``tests/analysis/test_checkerboard.py``.
 """
 
 from __future__ import annotations
@@ -20,12 +32,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 from torch import Tensor, nn
 
+from srnet.analysis.figures import grid_image, stack, titled
 from srnet.ops.degradation import upscale
 
 FLAT_LEVELS = (0.25, 0.5, 0.75)
@@ -48,12 +60,44 @@ def overlap_map(kernel: int, stride: int, periods: int = 3) -> Tensor:
     return win.round().long()
 
 
-def phase_means(img: Tensor, stride: int) -> Tensor:
-    """Mean of (N, C, H, W) over each of the stride x stride output phases -> (stride, stride)."""
+def hann2d(h: int, w: int, dtype: torch.dtype = torch.float64,
+           device: torch.device | str = "cpu") -> Tensor:
+    """Separable (h, w) Hann window, zero at the edges (symmetric)."""
+    wy = torch.hann_window(h, periodic=False, dtype=dtype, device=device) if h > 2 else \
+        torch.ones(h, dtype=dtype, device=device)
+    wx = torch.hann_window(w, periodic=False, dtype=dtype, device=device) if w > 2 else \
+        torch.ones(w, dtype=dtype, device=device)
+    return wy[:, None] * wx[None, :]
+
+
+def phase_means(img: Tensor, stride: int, window: str | None = None) -> Tensor:
+    """Mean of (..., H, W) over each of the stride x stride output phases -> (stride, stride).
+
+    Phase (i, j) holds the pixels (i + stride * a, j + stride * b): ``img`` must start at phase
+    (0, 0). ``window="hann"`` weights every pixel by a 2-D Hann window (normalised per phase).
+    """
     h, w = img.shape[-2:]
-    img = img[..., : h - h % stride, : w - w % stride].double()
-    return torch.stack([torch.stack([img[..., i::stride, j::stride].mean() for j in range(stride)])
-                        for i in range(stride)])
+    h, w = h - h % stride, w - w % stride
+    img = img[..., :h, :w].double()
+    flat = img.reshape(-1, h // stride, stride, w // stride, stride)  # (B, H/s, s, W/s, s)
+    if window is None:
+        return flat.mean((0, 1, 3))
+    if window != "hann":
+        raise ValueError(f"window={window!r}: choose None or 'hann'")
+    wt = hann2d(h, w, device=img.device).reshape(h // stride, stride, w // stride, stride)
+    return (flat * wt).sum((0, 1, 3)) / (wt.sum((0, 2)) * flat.shape[0])
+
+
+def periodic_pattern(img: Tensor, stride: int, window: str | None = None) -> Tensor:
+    """The zero-mean (stride, stride) period-``stride`` pattern of ``img`` (in [0, 1] units) in
+    8-bit grey levels: :func:`phase_means` minus their mean, times 255."""
+    pm = phase_means(img, stride, window)
+    return (pm - pm.mean()) * 255
+
+
+def amplitude(pattern: Tensor) -> float:
+    """RMS of a zero-mean pattern (grey levels in, grey levels out)."""
+    return float(pattern.double().pow(2).mean().sqrt())
 
 
 def probe_inputs(channels: int, size: int) -> dict[str, list[Tensor]]:
@@ -66,9 +110,9 @@ def probe_inputs(channels: int, size: int) -> dict[str, list[Tensor]]:
 
 @dataclass
 class CheckerboardResult:
-    """Scores in 8-bit grey levels (RMS of the stride-periodic part of SR - bicubic)."""
+    """Amplitudes in 8-bit grey levels of the period-s part of SR - bicubic on the probes."""
 
-    score: float  # over all test inputs
+    score: float  # over all probes (RMS of the per-probe amplitudes)
     flat: float  # flat inputs only
     smooth: float  # the ramp only
     pattern: Tensor  # (s, s) mean periodic pattern on the flat inputs, grey levels
@@ -81,7 +125,7 @@ class CheckerboardResult:
 def checkerboard_score(upsample: Callable[[Tensor], Tensor], scale: int, channels: int = 1,
                        margin: int = 4, size: int | None = None,
                        device: torch.device | str = "cpu") -> CheckerboardResult:
-    """Energy at the stride's period in ``upsample``'s output, relative to bicubic.
+    """Amplitude of the period-``scale`` pattern in ``upsample``'s output, relative to bicubic.
 
     Args:
         upsample: maps (1, C, h, w) in [0, 1] to (1, C, scale*h, scale*w).
@@ -99,10 +143,9 @@ def checkerboard_score(upsample: Callable[[Tensor], Tensor], scale: int, channel
         for x in inputs:
             x = x.to(device)
             diff = upsample(x).double() - upscale(x, scale, "bicubic").double()
-            diff = diff[..., m : diff.shape[-2] - m, m : diff.shape[-1] - m]
-            pm = phase_means(diff, scale)
-            pattern = (pm - pm.mean()) * 255  # (s, s) grey levels
-            sq.setdefault(kind, []).append(float(pattern.pow(2).mean()))
+            pattern = periodic_pattern(diff[..., m : diff.shape[-2] - m, m : diff.shape[-1] - m],
+                                       scale)
+            sq.setdefault(kind, []).append(amplitude(pattern) ** 2)
             if kind == "flat":
                 patterns.append(pattern)
     allsq = sq["flat"] + sq["smooth"]
@@ -129,92 +172,29 @@ def baseline_checkerboard(method: str, scale: int) -> CheckerboardResult:
     return checkerboard_score(lambda x: upscale(x, scale, method), scale, margin=3)
 
 
-# ---------------------------------------------------------------- figures (Pillow only)
-_VIRIDIS = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
-_DIVERGING = [(33, 102, 172), (146, 197, 222), (247, 247, 247), (244, 165, 130), (178, 24, 43)]
+@dataclass
+class ImageCheckerboard:
+    """Period-s pattern of real images, grey levels: ``pattern`` (s, s) averaged over the images,
+    ``amplitude`` its RMS, ``per_image`` each image's own amplitude."""
+
+    pattern: Tensor
+    amplitude: float
+    per_image: list[float]
 
 
-def font(size: int = 12) -> ImageFont.ImageFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except (TypeError, OSError):  # Pillow without FreeType: the fixed bitmap font
-        return ImageFont.load_default()
+def image_checkerboard(images: Sequence[Tensor], scale: int, border: int = 0) -> ImageCheckerboard:
+    """Hann-weighted period-``scale`` pattern of (1, C, H, W) images in [0, 1] (an SR output, or
+    SR - HR), ``border`` pixels (rounded up to a multiple of ``scale``) cut from every side."""
+    if not images:
+        raise ValueError("image_checkerboard needs at least one image")
+    b = scale * math.ceil(border / scale)
+    pats = [periodic_pattern(im[..., b : im.shape[-2] - b, b : im.shape[-1] - b], scale, "hann")
+            for im in images]
+    mean = torch.stack(pats).mean(0).cpu()
+    return ImageCheckerboard(mean, amplitude(mean), [amplitude(p) for p in pats])
 
 
-def colorize(values: Tensor, vmin: float, vmax: float, cmap: str = "viridis") -> np.ndarray:
-    """(H, W) values -> uint8 (H, W, 3) through ``viridis`` or ``diverging`` (blue-white-red)."""
-    anchors = np.array(_VIRIDIS if cmap == "viridis" else _DIVERGING, dtype=np.float64)
-    t = (values.double().numpy() - vmin) / max(vmax - vmin, 1e-12)
-    t = np.clip(t, 0, 1) * (len(anchors) - 1)
-    lo = np.minimum(np.floor(t).astype(int), len(anchors) - 2)
-    frac = (t - lo)[..., None]
-    return (anchors[lo] * (1 - frac) + anchors[lo + 1] * frac).round().astype(np.uint8)
-
-
-def grid_image(values: Tensor, cell: int = 28, cmap: str = "viridis", vmin: float | None = None,
-               vmax: float | None = None, fmt: str | None = "{:.0f}") -> Image.Image:
-    """(H, W) values as coloured cells of ``cell`` pixels, each annotated with ``fmt`` if given."""
-    vmin = float(values.min()) if vmin is None else vmin
-    vmax = float(values.max()) if vmax is None else vmax
-    rgb = colorize(values, vmin, vmax if vmax > vmin else vmin + 1, cmap)
-    img = Image.fromarray(rgb).resize((values.shape[1] * cell, values.shape[0] * cell),
-                                      Image.NEAREST)
-    if fmt is not None:
-        draw, f = ImageDraw.Draw(img), font(min(max(8, cell // 3), 14))
-        for i in range(values.shape[0]):
-            for j in range(values.shape[1]):
-                r, g, b = rgb[i, j].tolist()
-                ink = (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 128 else (255, 255, 255)
-                draw.text(((j + 0.5) * cell, (i + 0.5) * cell), fmt.format(float(values[i, j])),
-                          fill=ink, font=f, anchor="mm")
-    return img
-
-
-def titled(img: Image.Image, title: str, size: int = 13, pad: int = 4) -> Image.Image:
-    """``img`` with ``title`` (one or more lines) written above it on white."""
-    lines, f = title.split("\n"), font(size)
-    top = len(lines) * (size + 3) + pad
-    width = max(img.width, int(max(f.getlength(line) for line in lines)) + 2 * pad)
-    out = Image.new("RGB", (width, img.height + top), "white")
-    draw = ImageDraw.Draw(out)
-    for n, line in enumerate(lines):
-        draw.text((pad, pad + n * (size + 3)), line, fill="black", font=f)
-    out.paste(img.convert("RGB"), (0, top))
-    return out
-
-
-def stack(images: Sequence[Image.Image], axis: int = 1, gap: int = 6) -> Image.Image:
-    """Images side by side (axis=1) or one above the other (axis=0), on white, top/left aligned."""
-    ws, hs = [im.width for im in images], [im.height for im in images]
-    size = ((sum(ws) + gap * (len(ws) - 1), max(hs)) if axis == 1
-            else (max(ws), sum(hs) + gap * (len(hs) - 1)))
-    out, pos = Image.new("RGB", size, "white"), 0
-    for im in images:
-        out.paste(im.convert("RGB"), (pos, 0) if axis == 1 else (0, pos))
-        pos += (im.width if axis == 1 else im.height) + gap
-    return out
-
-
-def to_pil(img: Tensor) -> Image.Image:
-    """(C, H, W) or (1, C, H, W) in [0, 1], C in {1, 3} -> RGB PIL image."""
-    img = img.detach().float().cpu().clamp(0, 1)
-    img = img[0] if img.dim() == 4 else img
-    img = img.expand(3, -1, -1) if img.shape[0] == 1 else img
-    return Image.fromarray((img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
-
-
-def labelled_row(tiles: Sequence[Tensor], labels: Sequence[str], zoom: int = 1) -> Image.Image:
-    """Image tensors (C, H, W) in [0, 1], each enlarged ``zoom`` x (nearest), titled, in a row."""
-    ims = [to_pil(t) for t in tiles]
-    ims = [im.resize((im.width * zoom, im.height * zoom), Image.NEAREST) for im in ims]
-    return stack([titled(im, lab, size=12) for im, lab in zip(ims, labels, strict=True)], gap=4)
-
-
-def pil_to_tensor(img: Image.Image) -> Tensor:
-    """RGB PIL image -> float (3, H, W) in [0, 1] (what ``SummaryWriter.add_image`` takes)."""
-    return torch.from_numpy(np.array(img.convert("RGB"))).permute(2, 0, 1).float() / 255
-
-
+# ---------------------------------------------------------------- figures
 def overlap_figure(pairs: Sequence[tuple[int, int]], periods: int = 3,
                    panel: int = 168) -> Image.Image:
     """One panel (about ``panel`` pixels wide) per (kernel, stride): its :func:`overlap_map`."""

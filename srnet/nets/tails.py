@@ -9,9 +9,22 @@
 * ``bed_of_nails`` zero insertion (each pixel at the top-left of its s x s block), then a convolution.
 
 All tails map (N, c_in, H, W) features to (N, c_out, s*H, s*W), for any H, W >= 1.
+
+Initialisations (``model.net.tail_init``, :data:`TAIL_INITS`):
+
+* deconv ``smooth``: per-channel gains times :func:`overlap_kernel`, whose taps sum to 1 in every
+  output phase, so a flat input upsamples flat, for any k >= s (k % s != 0 included);
+  ``gaussian``: N(0, 0.001), the FSRCNN paper's.
+* pixelshuffle ``plain`` (= ``smooth``, PyTorch's default conv init; its s*s phases start
+  different, hence a checkerboard at step 0) or ``icnr`` (Aitken et al. 2017, "Checkerboard
+  artifact free sub-pixel convolution": one sub-kernel per output channel, copied to all s*s
+  phases, so the tail starts as a convolution followed by nearest-neighbour upsampling).
+* resize_conv, bed_of_nails: ``plain`` (= ``smooth``), PyTorch's default conv init.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +34,8 @@ from srnet.nets.subpixel import check_family, subpixel_deconv
 
 DEFAULT_KERNEL = {2: 8, 3: 9, 4: 12}
 TAILS = ("deconv", "pixelshuffle", "resize_conv", "bed_of_nails")
+TAIL_INITS = {"deconv": ("smooth", "gaussian"), "pixelshuffle": ("smooth", "plain", "icnr"),
+              "resize_conv": ("smooth", "plain"), "bed_of_nails": ("smooth", "plain")}
 
 
 class CheckerboardError(ValueError):
@@ -45,19 +60,50 @@ def deconv_padding(kernel: int, stride: int) -> tuple[int, int]:
     return pad, 2 * pad - excess
 
 
-def overlap_kernel(kernel: int, stride: int) -> Tensor:
-    """A separable (k, k) kernel whose taps sum to 1 in every output phase.
+def phase_normalise(taps: Tensor, stride: int) -> Tensor:
+    """1-D ``taps`` divided, class by class of index mod ``stride``, by that class's sum: every
+    output phase of a stride-``stride`` transposed convolution then receives a total weight of 1."""
+    out = taps.clone().double()
+    for c in range(stride):
+        total = out[c::stride].sum()
+        if total == 0:
+            raise ValueError(f"taps {taps.tolist()}: phase {c} of stride {stride} has no weight")
+        out[c::stride] /= total
+    return out.to(taps.dtype)
 
-    It is a box of width s convolved with a box of width k - s + 1: the box of width s makes every
-    phase receive the same total weight, so a flat input gives a flat output (no checkerboard).
-    Used to initialise the deconvolution when k % s == 0.
+
+def overlap_kernel(kernel: int, stride: int) -> Tensor:
+    """A separable (k, k) kernel whose taps sum to 1 in every output phase, for any k >= s.
+
+    It is a box of width s convolved with a box of width k - s + 1 (length k): convolving with a
+    box of width s gives every residue class mod s the same total, whatever k, so a flat input
+    gives a flat output (no checkerboard) even when k % s != 0; :func:`phase_normalise` then makes
+    the phase sums exactly 1. Used to initialise the deconvolution (``tail_init=smooth``).
     """
+    if kernel < stride:
+        raise ValueError(f"a {kernel}x{kernel} kernel with stride {stride} leaves output phases "
+                         f"without taps: no flat-in, flat-out init exists; use "
+                         f"model.net.tail_init=gaussian")
     a = torch.ones(stride)
     b = torch.ones(kernel - stride + 1)
     g = torch.conv1d(a.view(1, 1, -1), b.flip(0).view(1, 1, -1), padding=kernel - stride)
-    g = g.flatten()
-    g = g / g.sum() * stride  # each phase sums to 1
+    g = phase_normalise(g.flatten(), stride)
     return g[:, None] * g[None, :]
+
+
+def icnr_(conv: nn.Conv2d, scale: int) -> None:
+    """ICNR (Aitken et al. 2017) in place: PyTorch's default init for a conv with one output per
+    image channel, each kernel and bias copied to the s*s sub-pixel channels of that channel (in
+    ``PixelShuffle``'s order, channel c * s*s + phase), so every phase starts identical."""
+    n = scale * scale
+    c_out = conv.out_channels // n
+    w0 = torch.empty(c_out, *conv.weight.shape[1:])
+    nn.init.kaiming_uniform_(w0, a=math.sqrt(5))  # nn.Conv2d's default (fan_in is unchanged)
+    bound = 1 / math.sqrt(w0[0].numel())
+    b0 = torch.empty(c_out).uniform_(-bound, bound)
+    with torch.no_grad():
+        conv.weight.copy_(w0.repeat_interleave(n, 0))
+        conv.bias.copy_(b0.repeat_interleave(n, 0))
 
 
 class DeconvTail(nn.Module):
@@ -73,7 +119,7 @@ class DeconvTail(nn.Module):
             pixel shuffle, :mod:`srnet.nets.subpixel`); the parameters stay the
             ``ConvTranspose2d``'s. Same values and gradients, s*s fewer multiply-adds.
         init: ``"smooth"`` (per-channel gains times :func:`overlap_kernel`, so a flat input upsamples
-            flat; only when k % s == 0) or ``"gaussian"`` (N(0, 0.001), the FSRCNN paper's).
+            flat; any k >= s) or ``"gaussian"`` (N(0, 0.001), the FSRCNN paper's).
     """
 
     def __init__(self, c_in: int, c_out: int, scale: int, kernel: int | None = None,
@@ -104,13 +150,14 @@ class DeconvTail(nn.Module):
     @torch.no_grad()
     def reset_parameters(self, init: str = "smooth") -> None:
         w = self.deconv.weight  # (c_in, c_out, k, k)
-        if init == "smooth" and self.kernel % self.scale == 0:
+        if init == "smooth":
             gains = torch.randn(w.shape[0], w.shape[1], 1, 1) * (1.0 / w.shape[0]) ** 0.5
             w.copy_(gains * overlap_kernel(self.kernel, self.scale))
-        elif init in ("gaussian", "smooth"):
+        elif init == "gaussian":
             nn.init.normal_(w, std=1e-3)
         else:
-            raise ValueError(f"model.net.tail_init={init!r}: choose 'smooth' or 'gaussian'")
+            raise ValueError(f"model.net.tail_init={init!r} for the deconv tail: choose one of "
+                             f"{TAIL_INITS['deconv']}")
         nn.init.zeros_(self.deconv.bias)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -121,11 +168,15 @@ class DeconvTail(nn.Module):
 
 
 class PixelShuffleTail(nn.Sequential):
-    """Sub-pixel convolution: conv to s*s*c_out channels, then ``PixelShuffle(s)``."""
+    """Sub-pixel convolution: conv to s*s*c_out channels, then ``PixelShuffle(s)``; ``init``
+    ``plain`` / ``smooth`` (PyTorch's default) or ``icnr`` (:func:`icnr_`)."""
 
-    def __init__(self, c_in: int, c_out: int, scale: int, kernel: int = 3) -> None:
+    def __init__(self, c_in: int, c_out: int, scale: int, kernel: int = 3,
+                 init: str = "plain") -> None:
         super().__init__(nn.Conv2d(c_in, c_out * scale * scale, kernel, padding=kernel // 2),
                          nn.PixelShuffle(scale))
+        if init == "icnr":
+            icnr_(self[0], scale)
 
 
 class ResizeConvTail(nn.Module):
@@ -160,11 +211,14 @@ class BedOfNailsTail(nn.Module):
 
 def build_tail(name: str, c_in: int, c_out: int, scale: int, kernel: int | None = None,
                allow_checkerboard: bool = False, init: str = "smooth") -> nn.Module:
-    """Construct a tail by name (see the module docstring)."""
+    """Construct a tail by name, initialised by ``init`` (see the module docstring)."""
+    if name in TAIL_INITS and init not in TAIL_INITS[name]:
+        raise ValueError(f"model.net.tail_init={init!r} does not apply to model.net.tail={name}; "
+                         f"choose one of {TAIL_INITS[name]}")
     if name == "deconv":
         return DeconvTail(c_in, c_out, scale, kernel, allow_checkerboard, init)
     if name == "pixelshuffle":
-        return PixelShuffleTail(c_in, c_out, scale, kernel or 3)
+        return PixelShuffleTail(c_in, c_out, scale, kernel or 3, init)
     if name == "resize_conv":
         return ResizeConvTail(c_in, c_out, scale, kernel or 9)
     if name == "bed_of_nails":

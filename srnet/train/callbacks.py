@@ -8,10 +8,17 @@ every ``every_n_epochs`` validations (and on a stand-alone ``trainer.validate``)
                               ``|srnet - HR|`` and ``|bicubic - HR|`` (luma, x ``error_gain``),
                               for fixed crops of the first validation set
 * ``kernels/by_phase``        the tail's learned kernels split by the output phase they write
-  ``kernels/all``             (deconv: polyphase components; pixelshuffle: channel groups)
+  ``kernels/all``             (deconv: polyphase components; pixelshuffle: channel groups;
+                              ``srnet.analysis.kernels``)
 * ``weights/<param>``         histograms of every parameter
 * ``checkerboard/{score,flat,smooth}`` (8-bit levels, see ``srnet.analysis.checkerboard``),
   ``checkerboard/pattern`` and ``checkerboard/overlap_map`` (figures)
+* on up to ``error_images`` whole images of the first validation set (``srnet.analysis.error_views``):
+  ``error_phase/<i>_<j>``          mean(SR - HR) of output phase (i, j), 8-bit levels (luma)
+  ``checkerboard/real``            the period-s pattern of the SR images themselves (levels)
+  ``checkerboard/peak_ratio``      error power at the frequencies (i/s, j/s) over their surroundings
+  ``checkerboard/error_phase_means`` and ``checkerboard/error_spectrum`` (figures): watch a
+                                   checkerboard appear or fade during training
 * ``hp_metric``               best ``val/psnr`` so far, with the hparams (HPARAMS tab)
 * ``config``                  the full resolved Hydra config (TEXT tab), at the start of fit
 
@@ -32,10 +39,14 @@ from PIL import Image
 from torch import Tensor
 
 from srnet.analysis import checkerboard as ckb
+from srnet.analysis import error_views as ev
+from srnet.analysis.figures import labelled_row, pil_to_tensor
+from srnet.analysis.kernels import kernel_figures
+from srnet.analysis.samples import centre_crop, first_val_items
 from srnet.infer.upscaler import super_resolve
-from srnet.nets.tails import DeconvTail, PixelShuffleTail, deconv_padding
+from srnet.nets.tails import DeconvTail
 from srnet.ops.color import rgb_to_y
-from srnet.ops.degradation import degrade, upscale
+from srnet.ops.degradation import upscale
 
 
 def resolved_yaml(cfg: DictConfig) -> str:
@@ -45,36 +56,6 @@ def resolved_yaml(cfg: DictConfig) -> str:
         return OmegaConf.to_yaml(OmegaConf.masked_copy(cfg, keep), resolve=True)
     except Exception as err:  # an unresolvable interpolation: show the config as written
         return f"# could not resolve ({err})\n" + OmegaConf.to_yaml(cfg)
-
-
-def kernel_mosaic(kernels: Tensor, zoom: int = 6, cols: int = 8,
-                  lim: float | None = None) -> Image.Image:
-    """(n, kh, kw) kernels as a grid of blue (negative) / red (positive) tiles, in [-lim, lim]."""
-    lim = lim or float(kernels.abs().max()) or 1.0
-    tiles = [ckb.grid_image(k.detach().cpu(), zoom, "diverging", -lim, lim, fmt=None)
-             for k in kernels]
-    rows = [ckb.stack(tiles[i : i + cols], gap=2) for i in range(0, len(tiles), cols)]
-    return ckb.stack(rows, axis=0, gap=2)
-
-
-def tail_kernels(tail: torch.nn.Module) -> tuple[dict[tuple[int, int], Tensor], Tensor] | None:
-    """The tail's kernels per output phase ``(i, j)`` and all of them, output channel 0.
-
-    Deconv: output pixel ``y = s * x + t - p`` takes tap ``t``, so phase ``i`` holds taps
-    ``(i + p) mod s :: s``. Pixel shuffle: phase ``(i, j)`` is conv output channel ``i * s + j``.
-    Other tails have no per-phase kernels (None).
-    """
-    if isinstance(tail, DeconvTail):
-        s, w = tail.scale, tail.deconv.weight[:, 0]  # (c_in, k, k)
-        p = deconv_padding(tail.kernel, s)[0]
-        phases = {(i, j): w[:, (i + p) % s :: s, (j + p) % s :: s]
-                  for i in range(s) for j in range(s)}
-        return phases, w
-    if isinstance(tail, PixelShuffleTail):
-        conv, s = tail[0], tail[1].upscale_factor
-        w = conv.weight  # (C * s * s, c_in, kh, kw)
-        return {(i, j): w[i * s + j] for i in range(s) for j in range(s)}, w[: s * s].flatten(0, 1)
-    return None
 
 
 class TensorBoardInspector(L.Callback):
@@ -87,17 +68,19 @@ class TensorBoardInspector(L.Callback):
         zoom: nearest enlargement of the image tiles.
         error_gain: error maps show ``error_gain * |SR - HR|`` on luma.
         histograms: log weight histograms.
+        error_images: whole images of the first validation set for the error views (0: off).
         config: the run's Hydra config (``srnet.train.run.train`` sets it via :meth:`set_config`).
     """
 
     def __init__(self, every_n_epochs: int = 1, num_crops: int = 4, crop_size: int = 32,
                  zoom: int = 1, error_gain: float = 8.0, histograms: bool = True,
-                 config: DictConfig | dict | None = None) -> None:
+                 error_images: int = 8, config: DictConfig | dict | None = None) -> None:
         if every_n_epochs < 1:
             raise ValueError("callbacks.inspector.every_n_epochs must be >= 1, "
                              f"got {every_n_epochs}")
         self.every_n_epochs, self.num_crops, self.crop_size = every_n_epochs, num_crops, crop_size
         self.zoom, self.error_gain, self.histograms = zoom, error_gain, histograms
+        self.error_images = error_images
         self.config_text: str | None = None
         self._config: DictConfig | None = None
         if config is not None:
@@ -106,6 +89,7 @@ class TensorBoardInspector(L.Callback):
         self._hparams_written = False
         self._last_step = -1
         self._crops: list[dict] | None = None
+        self._pairs: list[tuple[Tensor, Tensor]] | None = None
         self._t0 = self._t_last = 0.0
         self._patches = 0
 
@@ -193,17 +177,9 @@ class TensorBoardInspector(L.Callback):
         net.eval()
         try:
             for tag, img in self._crop_rows(trainer, pl_module).items():
-                writer.add_image(tag, ckb.pil_to_tensor(img), step)
-            kernels = tail_kernels(net.tail)
-            if kernels is not None:
-                phases, all_k = kernels
-                s, lim = net.cfg.scale, float(all_k.abs().max())
-                panels = [[ckb.titled(kernel_mosaic(phases[(i, j)], lim=lim), f"phase ({i},{j})")
-                           for j in range(s)] for i in range(s)]
-                by_phase = ckb.stack([ckb.stack(row, gap=10) for row in panels], axis=0, gap=10)
-                writer.add_image("kernels/by_phase", ckb.pil_to_tensor(by_phase), step)
-                mosaic = kernel_mosaic(all_k, zoom=4)
-                writer.add_image("kernels/all", ckb.pil_to_tensor(mosaic), step)
+                writer.add_image(tag, pil_to_tensor(img), step)
+            for name, fig in kernel_figures(net.tail, net.cfg.scale).items():
+                writer.add_image(f"kernels/{name}", pil_to_tensor(fig), step)
             if self.histograms:
                 for name, p in net.named_parameters():
                     writer.add_histogram(f"weights/{name}", p.detach().float().cpu(), step)
@@ -211,12 +187,32 @@ class TensorBoardInspector(L.Callback):
             for k, v in cb.as_dict().items():
                 writer.add_scalar(f"checkerboard/{k}", v, step)
             fig = ckb.pattern_figure(cb, "srnet")
-            writer.add_image("checkerboard/pattern", ckb.pil_to_tensor(fig), step)
+            writer.add_image("checkerboard/pattern", pil_to_tensor(fig), step)
             if isinstance(net.tail, DeconvTail):
                 fig = ckb.overlap_figure([(net.tail.kernel, net.cfg.scale)])
-                writer.add_image("checkerboard/overlap_map", ckb.pil_to_tensor(fig), step)
+                writer.add_image("checkerboard/overlap_map", pil_to_tensor(fig), step)
+            self._log_error_views(trainer, net, writer, step)
         finally:
             net.train(was_training)
+
+    def _log_error_views(self, trainer, net, writer, step: int) -> None:
+        """Phase means and spectrum of SR - HR on whole validation images (see the docstring)."""
+        if self._pairs is None:
+            items = first_val_items(trainer.datamodule, net.cfg.scale, self.error_images)
+            self._pairs = [(lr, hr) for _, _, lr, hr in items]
+        if not self._pairs:
+            return
+        s = net.cfg.scale
+        views = ev.error_views(net, self._pairs, s)
+        for i in range(s):
+            for j in range(s):
+                writer.add_scalar(f"error_phase/{i}_{j}", float(views.phase_means[i, j]), step)
+        writer.add_scalar("checkerboard/real", views.real.amplitude, step)
+        writer.add_scalar("checkerboard/peak_ratio", views.peak_ratio, step)
+        figs = {"error_phase_means": ev.phase_means_figure(views.phase_means),
+                "error_spectrum": ev.spectrum_figure(views.spectrum, s)}
+        for name, fig in figs.items():
+            writer.add_image(f"checkerboard/{name}", pil_to_tensor(fig), step)
 
     def _crop_rows(self, trainer, pl_module) -> dict[str, Image.Image]:
         """``images/<set>/<name>`` -> labelled row of tiles, for the fixed crops."""
@@ -240,27 +236,11 @@ class TensorBoardInspector(L.Callback):
             tiles = [upscale(lr, s, "nearest").cpu(), ups["bilinear"], ups["bicubic"], sr, hr, *err]
             labels = ["LR (nearest)", "bilinear", "bicubic", "srnet", "HR",
                       f"|srnet-HR| x{self.error_gain:g}", f"|bicubic-HR| x{self.error_gain:g}"]
-            out[f"images/{c['set']}/{c['name']}"] = ckb.labelled_row(tiles, labels, self.zoom)
+            out[f"images/{c['set']}/{c['name']}"] = labelled_row(tiles, labels, self.zoom)
         return out
 
     def _make_crops(self, trainer, scale: int, context: int) -> list[dict]:
         """Centre crops of the first validation images, LR with ``context`` pixels around them."""
-        dm = trainer.datamodule
-        if dm is None or not getattr(dm, "val_sets", None):
-            return []
-        name, ds = next(iter(dm.val_sets.items()))
-        crops = []
-        for idx in range(min(self.num_crops, len(ds))):
-            item = ds[idx]
-            hr = item["hr"][None].float() / 255  # (1, 3, H, W)
-            lr = item["lr"][None].float() / 255 if "lr" in item else degrade(hr, scale)
-            lh, lw = lr.shape[-2:]
-            h, w = min(self.crop_size, lh), min(self.crop_size, lw)
-            top, left = (lh - h) // 2, (lw - w) // 2
-            t0, l0 = max(top - context, 0), max(left - context, 0)
-            t1, l1 = min(top + h + context, lh), min(left + w + context, lw)
-            crops.append({"set": name, "name": item["name"], "lr_ctx": lr[..., t0:t1, l0:l1],
-                          "box": (top - t0, left - l0, h, w),
-                          "hr": hr[..., scale * top : scale * (top + h),
-                                   scale * left : scale * (left + w)]})
-        return crops
+        return [{"set": name, "name": image, **centre_crop(lr, hr, self.crop_size, context, scale)}
+                for name, image, lr, hr in first_val_items(trainer.datamodule, scale,
+                                                           self.num_crops)]

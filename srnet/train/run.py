@@ -71,6 +71,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     log.info("run directory: %s", run_dir)
     trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    ckpt_cb = trainer.checkpoint_callback
+    if ckpt_cb is not None and ckpt_cb.save_last and ckpt_cb.dirpath:
+        # Lightning refreshes last.ckpt only with a new best (monitored) checkpoint and not at
+        # max_steps inside an epoch: write the final state, so `ckpt_path=last` continues from it.
+        trainer.save_checkpoint(Path(ckpt_cb.dirpath) / "last.ckpt")
     final = trainer.validate(model, datamodule=datamodule, verbose=False)
     metrics = {k: float(v) for d in final for k, v in d.items()}
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from srnet.nets import FSRCNN, CheckerboardError, FSRCNNConfig, build_net, deconv_padding
-from srnet.nets.tails import TAILS, DeconvTail, overlap_kernel
+from srnet.nets.tails import TAILS, DeconvTail, PixelShuffleTail, overlap_kernel, phase_normalise
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
@@ -57,6 +57,56 @@ def test_smooth_init_upsamples_flat_input_flat():
     for ry in range(2):
         for rx in range(2):
             assert torch.isclose(g[ry::2, rx::2].sum(), torch.tensor(1.0))
+
+
+@pytest.mark.parametrize("kernel,scale", [(7, 3), (9, 2), (3, 2), (8, 2), (9, 3), (5, 4)])
+def test_smooth_init_is_flat_for_any_kernel_at_least_the_stride(kernel, scale):
+    g = overlap_kernel(kernel, scale)
+    sums = torch.stack([g[i::scale, j::scale].sum() for i in range(scale) for j in range(scale)])
+    torch.testing.assert_close(sums, torch.ones_like(sums), rtol=0, atol=1e-6)
+    torch.manual_seed(0)
+    tail = DeconvTail(6, 1, scale, kernel, allow_checkerboard=True)  # init="smooth"
+    out = tail(torch.ones(1, 6, 12, 12))[..., 3 * scale : -3 * scale, 3 * scale : -3 * scale]
+    assert out.std() < 1e-5
+    paper = DeconvTail(6, 1, scale, kernel, allow_checkerboard=True, init="gaussian")
+    out = paper(torch.ones(1, 6, 12, 12))[..., 3 * scale : -3 * scale, 3 * scale : -3 * scale]
+    assert out.std() > 1e-4 or kernel % scale == 0  # uneven + random: periodic from step 0
+
+
+def test_smooth_init_refuses_kernels_below_the_stride():
+    with pytest.raises(ValueError, match="tail_init=gaussian"):
+        DeconvTail(4, 1, 3, 2, allow_checkerboard=True)
+    assert DeconvTail(4, 1, 3, 2, allow_checkerboard=True, init="gaussian").kernel == 2
+    with pytest.raises(ValueError, match="phase 1"):
+        phase_normalise(torch.tensor([1.0, 0.0, 1.0, 0.0]), 2)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_icnr_init_starts_every_phase_equal(scale):
+    torch.manual_seed(0)
+    icnr = PixelShuffleTail(6, 2, scale, init="icnr")
+    w, b = icnr[0].weight, icnr[0].bias  # (2 * s*s, 6, 3, 3): channel c * s*s + phase
+    n = scale * scale
+    for c in range(2):
+        assert torch.equal(w[c * n : (c + 1) * n], w[c * n].expand(n, -1, -1, -1))
+        assert torch.equal(b[c * n : (c + 1) * n], b[c * n].expand(n))
+    x = torch.rand(1, 6, 7, 9)
+    # equal phases: the output is a convolution's output upsampled by nearest neighbour
+    y = icnr(x)
+    torch.testing.assert_close(y, torch.nn.functional.interpolate(y[..., ::scale, ::scale],
+                                                                  scale_factor=scale))
+    plain = PixelShuffleTail(6, 2, scale, init="plain")
+    flat = plain(torch.ones(1, 6, 8, 8))[..., scale:-scale, scale:-scale]
+    assert flat.std() > 1e-3  # the plain init's phases differ: a checkerboard at step 0
+    assert FSRCNN(scale=scale, d=8, s=4, m=1, tail="pixelshuffle", tail_init="icnr").tail[0] \
+        .weight.shape == (n, 8, 3, 3)
+
+
+@pytest.mark.parametrize("tail,init", [("deconv", "icnr"), ("pixelshuffle", "gaussian"),
+                                       ("resize_conv", "icnr"), ("deconv", "magic")])
+def test_inapplicable_tail_init_names_the_key(tail, init):
+    with pytest.raises(ValueError, match="model.net.tail_init"):
+        FSRCNN(scale=2, d=8, s=4, m=1, tail=tail, tail_init=init)
 
 
 @pytest.mark.parametrize("bad,match", [({"scale": 5}, "scale=5"), ({"color_mode": "lab"}, "color_mode"),

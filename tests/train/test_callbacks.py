@@ -6,8 +6,14 @@ import pytest
 import torch
 from helpers import IMAGES, SCALARS, compose_train, read_events, tiny_run
 
+from srnet.analysis.kernels import tail_kernels
 from srnet.nets import FSRCNN
-from srnet.train.callbacks import TensorBoardInspector, resolved_yaml, tail_kernels
+from srnet.train.callbacks import TensorBoardInspector, resolved_yaml
+
+# The error views (srnet.analysis.error_views) on the first validation set, at x2.
+ERROR_SCALARS = {"checkerboard/real", "checkerboard/peak_ratio",
+                 *(f"error_phase/{i}_{j}" for i in range(2) for j in range(2))}
+ERROR_IMAGES = {"checkerboard/error_phase_means", "checkerboard/error_spectrum"}
 
 
 def test_inspector_logs_its_tags(tmp_path):
@@ -19,6 +25,11 @@ def test_inspector_logs_its_tags(tmp_path):
     assert {"images/gen/img_000", "images/gen/img_001"} <= set(tags["images"])
     assert "weights/tail.deconv.weight" in tags["histograms"]
     assert "config/text_summary" in tags["tensors"]
+    assert ERROR_SCALARS <= set(tags["scalars"]) and ERROR_IMAGES <= set(tags["images"])
+    # once per validation of the fit (2 epochs); the final trainer.validate repeats the last step
+    assert [e.step for e in acc.Scalars("error_phase/0_0")] == [4, 8]
+    assert all(e.value > 0 for e in acc.Scalars("checkerboard/peak_ratio"))
+    assert acc.Images("checkerboard/error_spectrum")[-1].width > 44 * 3  # 44-pixel tiles, x3
     assert "_hparams_/session_start_info" in acc.PluginTagToContent("hparams")
 
     # hp_metric is the best val/psnr so far
@@ -37,7 +48,14 @@ def test_every_n_epochs_skips_epochs(tmp_path):
                                           "callbacks.inspector.every_n_epochs=2")))
     # after epochs 2 and 3 (the last) of fit; the final trainer.validate repeats step 12 -> skipped
     assert [e.step for e in acc.Scalars("checkerboard/score")] == [8, 12]
+    assert [e.step for e in acc.Scalars("checkerboard/real")] == [8, 12]
     assert len(acc.Scalars("val/psnr")) == 4  # 3 in fit + the final validate
+
+
+def test_error_views_can_be_switched_off(tmp_path):
+    tags = read_events(tiny_run(tmp_path, ("+callbacks.inspector.error_images=0",))).Tags()
+    assert not ERROR_IMAGES & set(tags["images"]) and "checkerboard/real" not in tags["scalars"]
+    assert "checkerboard/pattern" in tags["images"]  # the rest of the inspector still logs
 
 
 def test_tail_kernels_split_by_phase():
