@@ -25,7 +25,7 @@ from srnet.infer.resize import resize
 from srnet.infer.upscaler import Upscaler
 from srnet.infer.videoio import import_av, open_input, plan_container, video_stream
 from srnet.infer.videostart import start_output
-from srnet.io.images import write_atomic
+from srnet.io.files import write_atomic
 
 if TYPE_CHECKING:
     from srnet.infer.app import InferJob

@@ -19,12 +19,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from srnet.io.files import write_atomic
 from srnet.nets import FSRCNN, build_net
 
 FORMAT = 1
@@ -189,17 +189,7 @@ def save_weights(net: nn.Module, path: str | os.PathLike, degradation: str | Non
              for k, v in net.state_dict().items()}
     payload = {"format": FORMAT, "net": net.cfg.to_dict(), "degradation": degradation,
                "state_dict": state}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(lambda tmp: torch.save(payload, tmp), path)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-TMP_MARK = ".tmp-"  # temporary files are ".<name>.tmp-<random>" next to the target
+TMP_MARK = ".tmp-"  # temporary files are ".<name>.tmp-<random><suffix>" next to the target
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -49,7 +49,8 @@ def write_atomic(write: Callable[[str], object], path: str | Path, overwrite: bo
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=true to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", suffix=path.suffix,
+                               dir=path.parent)  # the suffix: writers pick the format by it
     os.close(fd)
     try:
         write(tmp)

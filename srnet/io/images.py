@@ -12,15 +12,13 @@ through :mod:`srnet.io.images16` (pypng and tifffile); everything else through P
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin
 from torch import Tensor
 
+from srnet.io.files import write_atomic
 from srnet.io.images16 import deep_format, read_deep, write_deep
 from srnet.io.pictures import (  # noqa: F401  (re-exported: the public names of srnet.io.images)
     Picture,
@@ -64,26 +62,6 @@ def save_atomic(img: Image.Image, path: str | Path, overwrite: bool = False, **s
     """Write ``img`` to ``path`` through a temporary file and a rename, so a crash never leaves a
     half-written image. Refuses to replace an existing file unless ``overwrite``."""
     return write_atomic(lambda tmp: img.save(tmp, **save_kwargs), path, overwrite)
-
-
-def write_atomic(write: Callable[[str], object], path: str | Path, overwrite: bool = False) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file next to ``path``, then rename it to ``path``."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=true to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def read_picture(path: str | Path) -> Picture:

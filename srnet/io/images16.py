@@ -67,7 +67,7 @@ def write_deep(arr: np.ndarray, path: str | Path, icc: bytes | None = None,
     """Write (H, W, 2|3|4) uint16 (alpha last when C is 2 or 4) as a 16-bit PNG or TIFF, by
     ``path``'s suffix, or (H, W, 1..4) float32 as a float TIFF, embedding ``icc`` and ``text``;
     grey + alpha becomes RGBA in TIFF. Writes ``path`` directly: callers wrap it in
-    :func:`srnet.io.images.write_atomic`."""
+    :func:`srnet.io.files.write_atomic`."""
     path, text = Path(path), text or {}
     floats = arr.dtype == np.float32 and arr.ndim == 3 and arr.shape[2] in (1, 2, 3, 4)
     if not floats and (arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[2] not in (2, 3, 4)):
