@@ -14,6 +14,7 @@ from pathlib import Path
 
 import hydra
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import LearningRateMonitor
 from omegaconf import DictConfig
 
@@ -47,6 +48,20 @@ def results_table(metrics: dict[str, float], sets: list[str]) -> str:
     return "\n".join(lines)
 
 
+def save_final_state(trainer: L.Trainer) -> None:
+    """Make ``last.ckpt`` the final training state. Lightning refreshes it only with a new best
+    (monitored) checkpoint and not at ``max_steps`` inside an epoch; ``ckpt_path=last`` must
+    continue from where training stopped."""
+    cb = trainer.checkpoint_callback
+    if cb is None or not cb.save_last or not cb.dirpath:
+        return
+    last = Path(cb.dirpath) / "last.ckpt"
+    held = torch.load(last, map_location="cpu", weights_only=True)["global_step"] \
+        if last.is_file() else None
+    if held != trainer.global_step:
+        trainer.save_checkpoint(last)
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Run training as configured; returns the final validation metrics."""
     check_config(cfg)  # every config mistake, named, before any work (srnet.train.config_check)
@@ -71,11 +86,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     log.info("run directory: %s", run_dir)
     trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-    ckpt_cb = trainer.checkpoint_callback
-    if ckpt_cb is not None and ckpt_cb.save_last and ckpt_cb.dirpath:
-        # Lightning refreshes last.ckpt only with a new best (monitored) checkpoint and not at
-        # max_steps inside an epoch: write the final state, so `ckpt_path=last` continues from it.
-        trainer.save_checkpoint(Path(ckpt_cb.dirpath) / "last.ckpt")
+    save_final_state(trainer)
     final = trainer.validate(model, datamodule=datamodule, verbose=False)
     metrics = {k: float(v) for d in final for k, v in d.items()}
 
