@@ -6,16 +6,24 @@
 Keys (``key=value``, lists as ``[a,b]``):
 
 * ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``profile`` (per-layer CPU
-  time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``train``
+  time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``folder`` (``infer.py`` on a
+  folder of JPEG photos against an OpenCV loop, :mod:`srnet.benchmarks.infer_folder`), ``train``
   (old vs new training forward per scale, :mod:`srnet.benchmarks.train_forward`, then data
   paths and precisions, :mod:`srnet.benchmarks.train_speed`) or ``all``
 * ``device``    ``cpu`` or ``cuda``
 * ``out``       JSON file for the results (default ``results/benchmark.json``)
 * ``scales``    SR factors for ``infer`` and ``train`` (default ``[2,3,4]``)
-* ``repeats``   timed calls per method for ``infer`` (default 7; median and minimum reported)
+* ``sizes``     LR sizes for ``infer`` as ``[[H,W],...]`` (default 256x256, 640x360, 1920x1080)
+* ``methods``   ``infer``: only the methods whose names contain one of these words, e.g.
+  ``[user,opencv]`` (default: all)
+* ``repeats``   timed calls per method for ``infer`` (default 7; median and minimum reported),
+  timed runs per command for ``folder``
+* ``photos``, ``photo_size``  ``folder``: how many JPEG photos, of which size ``[H,W]``
+  (default 20, ``[768,1024]``); ``folder`` uses the first of ``scales``
 * ``threads``   CPU threads (default: all cores)
 * ``ckpt_path`` time this checkpoint instead of the bundled (or random) weights
-* ``bf16``      include the bf16 path in ``infer`` (default: on CUDA or CPUs with native bf16)
+* ``bf16``      include the bf16 path in ``infer`` (default: on CUDA or CPUs with native bf16;
+  on CUDA ``infer`` also times fp16 and fp16 replayed as a CUDA graph)
 
 Prints a Markdown table per part and writes everything to ``out``.
 """
@@ -26,14 +34,15 @@ import json
 import sys
 from pathlib import Path
 
-from srnet.kvargs import parse_kv
+from srnet.cli import parse_kv
 
-PARTS = ("infer", "profile", "train", "all")
+PARTS = ("infer", "profile", "folder", "train", "all")
 
 
 def defaults() -> dict:
     return {"part": "infer", "device": "cpu", "out": "results/benchmark.json",
-            "scales": [2, 3, 4], "repeats": 7, "threads": None, "ckpt_path": None, "bf16": None}
+            "scales": [2, 3, 4], "sizes": None, "methods": None, "repeats": 7, "threads": None,
+            "ckpt_path": None, "bf16": None, "photos": 20, "photo_size": [768, 1024]}
 
 
 def parse_args(argv: list[str]) -> dict:
@@ -50,13 +59,17 @@ def parse_args(argv: list[str]) -> dict:
 def run_infer(args: dict) -> dict:
     from srnet.benchmarks import infer_speed
 
-    result = infer_speed.run(args["device"], args["scales"], repeats=int(args["repeats"]),
-                             threads=args["threads"], ckpt=args["ckpt_path"], bf16=args["bf16"])
+    sizes = [tuple(hw) for hw in args["sizes"]] if args["sizes"] else None
+    result = infer_speed.run(args["device"], args["scales"], sizes, repeats=int(args["repeats"]),
+                             threads=args["threads"], ckpt=args["ckpt_path"], bf16=args["bf16"],
+                             only=args["methods"])
     print(f"\n## Inference ({result['machine']}, {result['threads']} threads, "
           f"load average {result['load_average_before'][0]:.1f} -> "
           f"{result['load_average_after'][0]:.1f})\n")
     print("Output megapixels/s (ms per image), best of", result["repeats"], "runs:\n")
     print(infer_speed.table(result))
+    print("\nThe user path and OpenCV side by side (output megapixels/s, ms per image):\n")
+    print(infer_speed.side_by_side(result))
     weights = sorted({r["weights"] for r in result["rows"]})
     print("\nweights:", "; ".join(weights))
     for note in result["notes"]:
@@ -74,6 +87,17 @@ def run_profile(args: dict) -> list[dict]:
         print(infer_profile.table(result))
         results.append(result)
     return results
+
+
+def run_folder(args: dict) -> dict:
+    from srnet.benchmarks import infer_folder
+
+    result = infer_folder.run(int(args["scales"][0]), int(args["photos"]),
+                              tuple(args["photo_size"]), int(args["repeats"]))
+    print(f"\n## infer.py on {result['photos']} JPEG photos of {result['size']}, "
+          f"x{result['scale']}, against an OpenCV loop (whole processes)\n")
+    print(infer_folder.table(result))
+    return result
 
 
 def run_train(args: dict) -> dict:
@@ -97,6 +121,8 @@ def main(argv: list[str] | None = None) -> dict:
         results["infer"] = run_infer(args)
     if args["part"] in ("profile", "all"):
         results["profile"] = run_profile(args)
+    if args["part"] in ("folder", "all"):
+        results["folder"] = run_folder(args)
     if args["part"] in ("train", "all"):
         results["train"] = run_train(args)
     out = Path(args["out"])

@@ -5,7 +5,8 @@ machine change the numbers little; each entry is the minimum over ``repeats`` wh
 of the sum of that layer's calls over all bands. Rows: every convolution and PReLU of
 :class:`srnet.deploy.banded.BandedNet` (layers with the same shape are summed), the colour head of
 :mod:`srnet.deploy.rgb` (chroma convolution; Y add + clamp; writing the uint8 HR image), the input
-conversion; then srnet's whole ``upscale_rgb`` call without the timers, and OpenCV's whole
+conversion; the sums for the network and for the colour path; then srnet's whole
+``load_model(...).upscale`` call (the user path) without the timers, and OpenCV's whole
 ``upsample`` call on the same image (process CPU time, ``cv2.setNumThreads(1)``).
 Run through ``scripts/benchmark.py part=profile``.
 """
@@ -18,9 +19,14 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from srnet.benchmarks.infer_speed import _opencv, _to_tensor, load_nets, test_image
-from srnet.deploy import rgb as fast_rgb
+from srnet.benchmarks.infer_speed import load_nets, rgb_tensor
+from srnet.benchmarks.peers import opencv_rgb, test_image
 from srnet.deploy.engine import deploy
+from srnet.deploy.rgb import HEAD_BYTES, head_for, write_rows
+from srnet.infer.upscaler import Upscaler
+from srnet.ops.color import rgb_to_y
+
+COLOUR = "colour: "  # the colour path's rows start with this
 
 
 class _Timed:
@@ -49,7 +55,7 @@ def _instrument(banded, acc: dict) -> None:
             st.conv = _Timed(st.conv, acc)
 
 
-@torch.inference_mode()
+@torch.no_grad()  # not inference_mode: srnet.nets caches index tensors made on first use
 def profile(scale: int, size: tuple[int, int] = (360, 640), repeats: int = 5,
             ckpt: str | None = None) -> dict:
     """Per-layer CPU ms for one LR image of ``size`` (H, W); see the module docstring."""
@@ -64,49 +70,53 @@ def profile(scale: int, size: tuple[int, int] = (360, 640), repeats: int = 5,
             acc: dict[str, float] = defaultdict(float)
             _instrument(fast.banded, acc)
             t = time.thread_time()
-            x = _to_tensor(rgb, torch.device("cpu"))
-            net_in = fast_rgb.rgb_to_y(x).contiguous(memory_format=torch.channels_last)
+            x = rgb_tensor(rgb, torch.device("cpu"))
+            net_in = rgb_to_y(x).contiguous(memory_format=torch.channels_last)
             acc["input uint8 -> Y"] += time.thread_time() - t
             phases = fast.banded.run(net_in)  # (1, K, H, W)
             _head_times(fast, phases, x, acc)
             for k, v in acc.items():
                 best[k] = min(best.get(k, np.inf), v)
         cv_ms = _opencv_ms(scale, rgb, repeats)
-        whole, plain = [], deploy(net)  # the same work, uninstrumented, in one call
+        whole, user = [], Upscaler(net, device="cpu")  # the same work, uninstrumented
+        user.upscale(rgb)  # the measured choice of execution for this shape, made once
         for _ in range(repeats):
             t = time.thread_time()
-            plain.upscale_rgb(_to_tensor(rgb, torch.device("cpu")), as_uint8=True)
+            user.upscale(rgb)
             whole.append(time.thread_time() - t)
     finally:
         torch.set_num_threads(threads)
     rows = [{"layer": k, "ms": 1e3 * v} for k, v in best.items()]
     total = sum(r["ms"] for r in rows)
+    colour = sum(r["ms"] for r in rows if r["layer"].startswith(COLOUR))
+    network = sum(r["ms"] for r in rows if not r["layer"].startswith(("input", COLOUR)))
     return {"scale": scale, "lr": f"{size[1]}x{size[0]}", "weights": source, "rows": rows,
-            "srnet_total_ms": total, "srnet_whole_call_ms": 1e3 * min(whole),
-            "opencv_total_ms": cv_ms}
+            "srnet_total_ms": total, "network_ms": network, "colour_ms": colour,
+            "srnet_whole_call_ms": 1e3 * min(whole), "opencv_total_ms": cv_ms,
+            "execution": next(iter(user.runner.planner.choices.values()), "banded")}
 
 
 def _head_times(fast, phases, x, acc: dict) -> None:
     s, (h, w) = fast.scale, x.shape[-2:]
-    head = fast_rgb._head(fast, 255.0, phases.shape[1])
+    head = head_for(fast, 3, phases.shape[1], 255.0)
     out = torch.empty(s * h, s * w, 3, dtype=torch.uint8)
-    step = max(8, fast_rgb.HEAD_BYTES // (w * 12 * s * s))
+    step = max(8, HEAD_BYTES // (w * 12 * s * s))
     for q0 in range(0, h, step):
         q1 = min(q0 + step, h)
         t = time.thread_time()
         head.chroma(x, q0, q1)
         t2 = time.thread_time()
-        rgb = head(phases[:, :, q0:q1], x, q0, q1)  # chroma again + Y add + clamp
+        vals = head(phases[:, :, q0:q1], x, q0, q1)  # chroma again + Y add + clamp
         t3 = time.thread_time()
-        fast_rgb._write(out, rgb[0], q0, q1, True, False)
+        write_rows(out, vals, q0, q1)
         t4 = time.thread_time()
-        acc["colour: bicubic chroma conv"] += t2 - t
-        acc["colour: add Y (1x1 conv) + clamp"] += (t3 - t2) - (t2 - t)
-        acc["colour: write uint8 HR image"] += t4 - t3
+        acc[COLOUR + "bicubic chroma conv"] += t2 - t
+        acc[COLOUR + "add Y (1x1 conv) + clamp"] += max(0.0, (t3 - t2) - (t2 - t))
+        acc[COLOUR + "write uint8 HR image"] += t4 - t3
 
 
 def _opencv_ms(scale: int, rgb: np.ndarray, repeats: int) -> float | None:
-    fn, _ = _opencv(scale)
+    fn, _ = opencv_rgb(scale, 1)
     if fn is None:
         return None
     fn(rgb)
@@ -124,8 +134,12 @@ def table(result: dict) -> str:
     for r in sorted(result["rows"], key=lambda r: -r["ms"]):
         lines.append(f"| {r['layer']} | {r['ms']:.1f} | {100 * r['ms'] / total:.0f}% |")
     lines.append(f"| **srnet, sum of the above** | **{total:.1f}** | |")
+    net, colour = result["network_ms"], result["colour_ms"]
+    lines.append(f"| network layers / colour path ({COLOUR.strip()} rows) | {net:.1f} / "
+                 f"{colour:.1f} | colour = {colour / net:.2f}x network |")
     whole = result["srnet_whole_call_ms"]
-    lines.append(f"| srnet `upscale_rgb` whole call, uninstrumented | {whole:.1f} | |")
+    lines.append(f"| srnet `load_model(...).upscale` whole call ({result['execution']}), "
+                 f"uninstrumented | {whole:.1f} | |")
     if result["opencv_total_ms"] is not None:
         cv = result["opencv_total_ms"]
         lines.append(f"| OpenCV `upsample` whole call | {cv:.1f} | {cv / whole:.2f}x srnet |")

@@ -9,12 +9,17 @@ output megapixels per second (from the minimum: the least disturbed run). Method
 * ``srnet rewritten``: conv + pixel-shuffle tail (``srnet.nets.reparam``), channels_last;
 * ``srnet deployed fp32`` / ``bf16``: :func:`srnet.deploy.engine.deploy` (bf16 only where asked or native);
 * ``srnet onnxruntime``: the ONNX export (``scripts/export.py``) in onnxruntime's CPU provider;
+* ``srnet deployed fp16`` / ``fp16 CUDA graph`` (CUDA only): half precision, and the same replayed
+  as a CUDA graph (:mod:`srnet.deploy.cuda`);
 * ``... RGB->RGB``: whole paths from a uint8 (H, W, 3) RGB array to the uint8 SR array: srnet's
   deployed net with its fast colour path (:mod:`srnet.deploy.rgb`), the reference path
-  (``srnet.infer.upscaler.super_resolve`` on the plain net), the user API
-  (``srnet.infer.upscaler.Upscaler.upscale``: tiling, ``merge_y``), and OpenCV's ``upsample`` call
-  (which converts to YCrCb, runs the network on Y and resizes Cr/Cb itself);
+  (``srnet.infer.upscaler.super_resolve`` on the plain net), **the user path**
+  ``load_model(...).upscale(array)`` (:class:`srnet.infer.upscaler.Upscaler` on the same weights;
+  what ``infer.py`` runs), and OpenCV's ``upsample`` call (which converts to YCrCb, runs the
+  network on Y and resizes Cr/Cb itself);
 * ``torch bicubic``: ``srnet.ops.degradation.upscale`` on the float RGB tensor.
+
+:func:`side_by_side` gives the user path and OpenCV per scale and size, with their ratio.
 
 Without trained weights the networks are random FSRCNN(d=56, s=12, m=4): speed does not depend
 on the values. Run through ``scripts/benchmark.py part=infer``.
@@ -24,7 +29,6 @@ from __future__ import annotations
 
 import copy
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -34,36 +38,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from srnet.benchmarks.peers import cpu_name, onnxruntime_y, opencv_rgb, test_image
+from srnet.deploy.cuda import graphed_phases
 from srnet.deploy.engine import DeployedNet, cpu_has_native_bf16, deploy
-from srnet.infer.upscaler import super_resolve
+from srnet.infer.upscaler import Upscaler, super_resolve
 from srnet.nets import FSRCNN
 from srnet.nets.reparam import reparameterize
 from srnet.ops.color import rgb_to_y
 from srnet.ops.degradation import upscale
 
-ROOT = Path(__file__).resolve().parents[2]
-OPENCV_MODELS = ROOT.parent / "shared" / "peers" / "opencv-fsrcnn"
-CPU_SIZES = ((256, 256), (360, 640))  # LR (H, W)
-GPU_SIZES = (*CPU_SIZES, (1080, 1920))
-
-
-def test_image(h: int, w: int) -> np.ndarray:
-    """A deterministic natural uint8 (h, w, 3) RGB image: the astronaut photograph, tiled."""
-    from skimage import data
-
-    photo = data.astronaut()  # (512, 512, 3)
-    reps = (-(-h // photo.shape[0]), -(-w // photo.shape[1]), 1)
-    return np.ascontiguousarray(np.tile(photo, reps)[:h, :w])
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+CPU_SIZES = ((256, 256), (360, 640), (1080, 1920))  # LR (H, W)
+GPU_SIZES = CPU_SIZES
+USER, OPENCV = "srnet user path load_model().upscale", "opencv dnn_superres RGB->RGB"
 
 
 def load_nets(scale: int, ckpt: str | None) -> tuple[FSRCNN, str]:
@@ -83,73 +69,50 @@ def load_nets(scale: int, ckpt: str | None) -> tuple[FSRCNN, str]:
     return FSRCNN(scale=scale, d=56, s=12, m=4).eval(), "random FSRCNN(d=56, s=12, m=4)"
 
 
-def _opencv(scale: int) -> tuple[Callable | None, str]:
-    try:
-        import cv2
-    except ImportError:
-        return None, "opencv skipped: `pip install opencv-contrib-python-headless` to compare"
-    path = OPENCV_MODELS / f"FSRCNN_x{scale}.pb"
-    if not path.is_file() or not hasattr(cv2, "dnn_superres"):
-        return None, f"opencv skipped: {path} or cv2.dnn_superres missing"
-    cv2.setNumThreads(torch.get_num_threads())
-    sr = cv2.dnn_superres.DnnSuperResImpl_create()
-    sr.readModel(str(path))
-    sr.setModel("fsrcnn", scale)
-    return (lambda rgb: sr.upsample(np.ascontiguousarray(rgb[..., ::-1]))[..., ::-1]), ""
+def methods(net: FSRCNN, device: torch.device, bf16: bool, folder: Path,
+            only: list[str] | None = None) -> tuple[dict, list]:
+    """name -> (kind, fn) for one scale; kind 'y' (net only) or 'rgb' (whole path). ``only``:
+    keep the methods whose name contains one of these words."""
+    s, notes, out = net.cfg.scale, [], {}
 
+    def keep(name: str) -> bool:
+        return not only or any(w.lower() in name.lower() for w in only)
 
-def _onnxruntime(net: FSRCNN, folder: Path) -> tuple[Callable | None, str]:
-    try:
-        import onnxruntime as ort
+    def add(name: str, kind: str, make: Callable[[], Callable | None]) -> None:
+        if keep(name) and (fn := make()) is not None:
+            out[name] = (kind, fn)
 
-        from srnet.deploy.export import export_onnx
-    except ImportError as e:
-        return None, f"onnxruntime skipped: {e}"
-    path = export_onnx(net, folder / f"x{net.cfg.scale}.onnx")
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = torch.get_num_threads()
-    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    return (lambda y: sess.run(None, {"lr": y})[0]), ""
-
-
-def methods(net: FSRCNN, device: torch.device, bf16: bool, folder: Path) -> tuple[dict, list]:
-    """name -> (kind, fn, input) for one scale; kind 'y' (net only) or 'rgb' (whole path)."""
-    s, notes = net.cfg.scale, []
     plain = copy.deepcopy(net).to(device)
-    rewritten = reparameterize(copy.deepcopy(net)).to(device, memory_format=torch.channels_last)
     fast = deploy(net, device, "fp32")
-    out = {"srnet deconv (plain)": ("y", plain),
-           "srnet rewritten": ("y", lambda y: rewritten(y.contiguous(
-               memory_format=torch.channels_last))),
-           "srnet deployed fp32": ("y", fast)}
+    add("srnet deconv (plain)", "y", lambda: plain)
+    rewritten = reparameterize(copy.deepcopy(net)).to(device, memory_format=torch.channels_last)
+    add("srnet rewritten", "y", lambda: lambda y: rewritten(y.contiguous(
+        memory_format=torch.channels_last)))
+    add("srnet deployed fp32", "y", lambda: fast)
     if bf16:
-        low = DeployedNet(net, device, torch.bfloat16)
-        out["srnet deployed bf16"] = ("y", low)
-    if device.type == "cpu":
-        fn, note = _onnxruntime(net, folder)
-        if fn is not None:
-            out["srnet onnxruntime"] = ("y_np", fn)
+        add("srnet deployed bf16", "y", lambda: DeployedNet(net, device, torch.bfloat16))
+    if device.type == "cuda":
+        half = DeployedNet(net, device, torch.float16)
+        add("srnet deployed fp16", "y", lambda: half)
+        add("srnet deployed fp16 CUDA graph", "y", lambda: graphed_phases(half))
+    if device.type == "cpu" and keep("srnet onnxruntime"):
+        fn, note = onnxruntime_y(net, folder, torch.get_num_threads())
+        add("srnet onnxruntime", "y_np", lambda: fn)
         notes += [note] if note else []
-    out["srnet deployed RGB->RGB"] = ("rgb", lambda rgb: fast.upscale_rgb(
-        _to_tensor(rgb, device), as_uint8=True)[0].cpu().numpy())
-    out["srnet reference RGB->RGB"] = ("rgb", lambda rgb: super_resolve(
-        plain, _to_tensor(rgb, device)).mul(255).round().byte()[0].permute(1, 2, 0).cpu().numpy())
-    try:  # the user-facing API (srnet.infer.upscaler.Upscaler: tiles, merge_y colour), as shipped
-        from srnet.infer.upscaler import Upscaler
-
-        api = Upscaler(net, device=device, progress=False)
-        out["srnet Upscaler.upscale RGB->RGB"] = ("rgb", api.upscale)
-    except (ImportError, TypeError) as e:
-        notes.append(f"Upscaler skipped: {e}")
-    fn, note = _opencv(s)
-    if fn is not None:
-        out["opencv dnn_superres RGB->RGB"] = ("rgb", fn)
-    notes += [note] if note else []
-    out["torch bicubic"] = ("rgb_t", lambda x: upscale(x, s, "bicubic"))
+    add("srnet deployed RGB->RGB", "rgb", lambda: lambda rgb: fast.upscale_rgb(
+        rgb_tensor(rgb, device), as_uint8=True)[0].cpu().numpy())
+    add("srnet reference RGB->RGB", "rgb", lambda: lambda rgb: super_resolve(
+        plain, rgb_tensor(rgb, device)).mul(255).round().byte()[0].permute(1, 2, 0).cpu().numpy())
+    add(USER, "rgb", lambda: Upscaler(net, device=device, progress=False).upscale)
+    if keep(OPENCV):
+        fn, note = opencv_rgb(s, torch.get_num_threads())
+        add(OPENCV, "rgb", lambda: fn)
+        notes += [note] if note else []
+    add("torch bicubic", "rgb_t", lambda: lambda x: upscale(x, s, "bicubic"))
     return out, notes
 
 
-def _to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
+def rgb_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
     """uint8 (H, W, 3) -> float (1, 3, H, W) in [0, 1] on ``device``."""
     return torch.from_numpy(rgb).to(device).permute(2, 0, 1)[None].float().div_(255)
 
@@ -159,19 +122,21 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-@torch.inference_mode()
+@torch.no_grad()  # not inference_mode: srnet.nets caches index tensors made on first use
 def run(device: str = "cpu", scales=(2, 3, 4), sizes=None, repeats: int = 7,
-        threads: int | None = None, ckpt: str | None = None, bf16: bool | None = None) -> dict:
+        threads: int | None = None, ckpt: str | None = None, bf16: bool | None = None,
+        only: list[str] | None = None) -> dict:
     """Time every method; returns ``{"machine": ..., "rows": [...], "notes": [...]}``.
 
     Args:
         device: ``cpu`` or ``cuda``.
         scales: SR factors.
-        sizes: LR (H, W) pairs; default 256x256 and 640x360 (and 1920x1080 on CUDA).
+        sizes: LR (H, W) pairs; default 256x256, 640x360 and 1920x1080.
         repeats: timed calls per method (after one warm-up call).
         threads: CPU threads for torch, OpenCV and onnxruntime (default: all cores).
         ckpt: a checkpoint to time instead of the bundled / random weights.
         bf16: include ``srnet deployed bf16`` (default: on CUDA or with native CPU bf16).
+        only: the methods whose names contain one of these words (default: all).
     """
     dev = torch.device(device)
     torch.set_num_threads(threads or os.cpu_count() or 1)
@@ -182,7 +147,7 @@ def run(device: str = "cpu", scales=(2, 3, 4), sizes=None, repeats: int = 7,
     with tempfile.TemporaryDirectory() as tmp:
         for s in scales:
             net, source = load_nets(s, ckpt)
-            table, extra = methods(net, dev, bf16, Path(tmp))
+            table, extra = methods(net, dev, bf16, Path(tmp), only)
             notes += [n for n in extra if n not in notes]
             for h, w in sizes:
                 rows += _time_size(table, test_image(h, w), s, dev, repeats, source)
@@ -194,7 +159,7 @@ def run(device: str = "cpu", scales=(2, 3, 4), sizes=None, repeats: int = 7,
 def _time_size(table: dict, rgb: np.ndarray, s: int, dev: torch.device, repeats: int,
                source: str) -> list[dict]:
     h, w = rgb.shape[:2]
-    x = _to_tensor(rgb, dev)  # (1, 3, H, W)
+    x = rgb_tensor(rgb, dev)  # (1, 3, H, W)
     inputs = {"y": rgb_to_y(x), "rgb": rgb, "rgb_t": x}
     inputs["y_np"] = inputs["y"].cpu().numpy()
     times = {name: [] for name in table}
@@ -223,7 +188,7 @@ def machine_info(dev: torch.device) -> str:
 def table(result: dict) -> str:
     """Markdown: one row per method, columns scale x LR size, cells ``MP/s (ms)``."""
     rows = result["rows"]
-    cols = sorted({(r["scale"], r["lr"]) for r in rows}, key=lambda c: (c[0], c[1]))
+    cols = list(dict.fromkeys((r["scale"], r["lr"]) for r in rows))  # run order: scale, size
     names = list(dict.fromkeys(r["method"] for r in rows))
     cell = {(r["method"], r["scale"], r["lr"]): f"{r['mp_per_s']:.1f} ({r['ms_min']:.0f})"
             for r in rows}
@@ -231,4 +196,19 @@ def table(result: dict) -> str:
              "|---" * (len(cols) + 1) + "|"]
     for n in names:
         lines.append(f"| {n} | " + " | ".join(cell.get((n, s, lr), "-") for s, lr in cols) + " |")
+    return "\n".join(lines)
+
+
+def side_by_side(result: dict) -> str:
+    """Markdown: per scale and LR size, the user path and OpenCV (MP/s, ms) and their ratio."""
+    cell = {(r["method"], r["scale"], r["lr"]): r for r in result["rows"]}
+    lines = ["| scale | LR size | srnet `load_model(...).upscale` MP/s (ms) | OpenCV `dnn_superres` "
+             "MP/s (ms) | srnet / OpenCV |", "|---|---|---|---|---|"]
+    for s, lr in dict.fromkeys((r["scale"], r["lr"]) for r in result["rows"]):
+        a, b = cell.get((USER, s, lr)), cell.get((OPENCV, s, lr))
+        if a is None or b is None:
+            continue
+        lines.append(f"| x{s} | {lr} | {a['mp_per_s']:.1f} ({a['ms_min']:.0f}) | "
+                     f"{b['mp_per_s']:.1f} ({b['ms_min']:.0f}) | "
+                     f"**{a['mp_per_s'] / b['mp_per_s']:.2f}x** |")
     return "\n".join(lines)

@@ -4,7 +4,8 @@ The image goes through all layers in bands of rows (a wavefront): stage i produc
 as soon as stage i-1 has produced the rows it needs, and keeps only the few rows the next stage
 still has to read. Activations stay in cache, and no full-image 56-channel buffer (50 MB at
 640x360) is allocated and page-faulted per layer. Convolutions run in oneDNN with pre-packed
-weights on channels_last tensors. A *stage* is the 1x1 layers read on the way in (the expanding
+weights on channels_last tensors (:class:`srnet.deploy.ops.FastConv`: public ``F.conv2d`` where the
+private oneDNN ops are off or missing). A *stage* is the 1x1 layers read on the way in (the expanding
 layer before the tail, recomputed on the halo rows instead of stored), one k x k convolution
 with zero rows added at the image border only, and the 1x1 layers after it (the shrinking layer).
 
@@ -18,31 +19,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from srnet.deploy.ops import FastConv
 from srnet.nets.reparam import PhaseConvTail, pack_columns
 
 CL = torch.channels_last
 
 
-def _mkldnn_conv_ok() -> bool:
-    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn,
-                                                            "_convolution_pointwise")
-
-
 class Conv:
-    """One convolution (+ optional PReLU) on channels_last CPU tensors, weights pre-packed."""
+    """One convolution (+ optional PReLU) on channels_last CPU tensors (:class:`FastConv`)."""
 
     def __init__(self, conv: nn.Conv2d, prelu: nn.PReLU | None, group: int = 1) -> None:
         self.group = group
         conv = pack_columns(conv, group)
-        self.weight = conv.weight.detach().float().contiguous(memory_format=CL)
-        self.bias = None if conv.bias is None else conv.bias.detach().float()
-        self.pad = (conv.padding[0], conv.padding[1])
+        self.fast = FastConv(conv.weight, conv.bias, conv.padding)
+        self.weight, self.pad = self.fast.weight, self.fast.pad
         self.prelu = None if prelu is None else prelu.weight.detach().float()
-        self.packed = None
-        if _mkldnn_conv_ok():
-            shape = [1, self.weight.shape[1], 64, 256]
-            self.packed = torch._C._nn.mkldnn_reorder_conv2d_weight(
-                self.weight.to_mkldnn(), list(self.pad), [1, 1], [1, 1], 1, shape)
 
     def __call__(self, x: Tensor, pad_h: int) -> Tensor:
         """x (1, C, rows, W) channels_last -> (1, C', rows + 2*pad_h - kh + 1, W)."""
@@ -63,23 +54,10 @@ class Conv:
         g = self.group
         if g > 1:  # (1, C, h, W) -> (1, g*C, h, W/g): the same memory
             x = x.permute(0, 2, 3, 1).reshape(n, h, w // g, g * c).permute(0, 3, 1, 2)
-        pad = [pad_h, self.pad[1]]
-        if self.packed is not None:
-            y = torch.ops.mkldnn._convolution_pointwise(x, self.packed, self.bias, pad, [1, 1],
-                                                        [1, 1], 1, "none", [None], "")
-        else:
-            y = F.conv2d(x.contiguous(memory_format=CL), self.weight, self.bias, padding=pad)
+        y = self.fast(x, pad_h)
         if g > 1:  # back to (1, C'/g, rows, W)
             y = y.permute(0, 2, 3, 1).reshape(n, y.shape[2], w, -1).permute(0, 3, 1, 2)
         return y
-
-
-def _pack(w: Tensor, pad: tuple[int, int]) -> Tensor | None:
-    if not _mkldnn_conv_ok():
-        return None
-    return torch._C._nn.mkldnn_reorder_conv2d_weight(
-        w.contiguous(memory_format=CL).to_mkldnn(), list(pad), [1, 1], [1, 1], 1,
-        [1, w.shape[1], 64, 256])
 
 
 class SplitPReLU:
@@ -95,17 +73,17 @@ class SplitPReLU:
 
     def __init__(self, first: Conv, second: Conv) -> None:
         a = first.prelu  # (C1,)
-        w1, b1 = first.weight.float(), first.bias  # (C1, C0, k, k), (C1,)
+        w1, b1 = first.weight.float(), first.fast.bias  # (C1, C0, k, k), (C1,)
         w2 = second.weight.float()[:, :, 0, 0]  # (C2, C1)
         self.pad, self.prelu, self.first, self.second = first.pad, second.prelu, first, second
-        self.w_relu, self.b_relu = w1, b1
-        self.w_lin = torch.einsum("oc,c,cikl->oikl", w2, a, w1)  # (C2, C0, k, k)
-        self.b_lin = second.bias.clone() if second.bias is not None else torch.zeros(len(w2))
+        w_lin = torch.einsum("oc,c,cikl->oikl", w2, a, w1)  # (C2, C0, k, k)
+        b2 = second.fast.bias
+        b_lin = b2.clone() if b2 is not None else torch.zeros(len(w2))
         if b1 is not None:
-            self.b_lin += w2 @ (a * b1)
-        self.w_add = (w2 * (1 - a))[:, :, None, None]  # (C2, C1, 1, 1)
-        self.packed = [_pack(w, p) for w, p in ((self.w_relu, self.pad),
-                                               (self.w_lin, self.pad), (self.w_add, (0, 0)))]
+            b_lin += w2 @ (a * b1)
+        self.relu_conv = FastConv(w1, b1, self.pad)
+        self.lin = FastConv(w_lin, b_lin, self.pad)
+        self.add = FastConv((w2 * (1 - a))[:, :, None, None], None, (0, 0))  # (C2, C1, 1, 1)
 
     def name(self) -> str:
         return f"{self.first.name()} + PReLU + {self.second.name()} (split, see SplitPReLU)"
@@ -114,15 +92,8 @@ class SplitPReLU:
         return y if self.prelu is None else F.prelu(y, self.prelu)
 
     def conv(self, x: Tensor, pad_h: int) -> Tensor:
-        pad = [pad_h, self.pad[1]]
-        if self.packed[0] is None:
-            r = F.relu(F.conv2d(x, self.w_relu, self.b_relu, padding=pad))
-            return F.conv2d(x, self.w_lin, self.b_lin, padding=pad) + F.conv2d(r, self.w_add)
-        conv = torch.ops.mkldnn._convolution_pointwise
-        r = conv(x, self.packed[0], self.b_relu, pad, [1, 1], [1, 1], 1, "relu", [], "")
-        y = conv(x, self.packed[1], self.b_lin, pad, [1, 1], [1, 1], 1, "none", [None], "")
-        return torch.ops.mkldnn._convolution_pointwise_.binary(
-            y, r, self.packed[2], None, [0, 0], [1, 1], [1, 1], 1, "add", 1.0, None, [], None)
+        r = self.relu_conv(x, pad_h, relu=True)
+        return self.add.add_into(self.lin(x, pad_h), r)
 
     def __call__(self, x: Tensor, pad_h: int) -> Tensor:
         return self.act(self.conv(x, pad_h))
@@ -210,14 +181,16 @@ class BandedNet:
         self.stages = stages
         self.reach = sum(st.reach for st in stages) + self.tail_packed.reach  # LR rows
 
-    def rows(self, x: Tensor, i: int, r0: int, r1: int) -> Tensor:
+    def rows(self, x: Tensor, i: int, r0: int, r1: int, band_rows: int | None = None) -> Tensor:
         """Tail output rows [r0, r1) of image ``i`` of x (N, C, H, W) -> (1, K, r1 - r0, W)."""
         a, b = max(r0 - self.reach, 0), min(r1 + self.reach, x.shape[2])
-        return self.run(x[i:i + 1, :, a:b])[:, :, r0 - a:r1 - a]
+        return self.run(x[i:i + 1, :, a:b], band_rows)[:, :, r0 - a:r1 - a]
 
-    def run(self, x: Tensor) -> Tensor:
-        """One image (1, C, H, W) channels_last -> tail output (1, K, H, W), band by band."""
+    def run(self, x: Tensor, band_rows: int | None = None) -> Tensor:
+        """One image (1, C, H, W) channels_last -> tail output (1, K, H, W), band by band
+        (``band_rows`` LR rows each; default ``self.band_rows``)."""
         h, w = x.shape[-2:]
+        rows_per_band = band_rows or self.band_rows
         tail = self.tail_packed if w % self.tail_group == 0 else self.tail_plain
         stages = [*self.stages, tail]
         pads = [st.reach for st in stages]
@@ -227,7 +200,7 @@ class BandedNet:
         while done[-1] < h:
             step += 1
             for i, st in enumerate(stages):
-                target = min(h, step * self.band_rows + ahead[i])
+                target = min(h, step * rows_per_band + ahead[i])
                 if target <= done[i]:
                     continue
                 p = pads[i]

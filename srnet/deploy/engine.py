@@ -1,26 +1,29 @@
 """Deploy-time inference module: the fastest exact way to run a trained FSRCNN.
 
 ``deploy(net, device, precision)`` returns a module mapping network-space (N, C, H, W) in [0, 1] to
-(N, C, sH, sW), equal to ``net`` to float rounding in ``fp32``. What it does (each choice measured
-on the 2-core CPU, see the README's Speed section and ``python scripts/benchmark.py part=infer``):
+(N, C, sH, sW), equal to ``net`` to float rounding in ``fp32``. What it does (measured on the
+2-core CPU: docs/speed.md, ``python scripts/benchmark.py part=infer``):
 
-* the ``ConvTranspose2d`` tail becomes conv + pixel shuffle (:mod:`srnet.nets.reparam`), and its
-  few output channels are widened to fill the vector units: x2's 4 phases by stacking 2 columns
-  into channels (a free view in channels_last), x3's 9 by zero channels up to 16;
-* on CPU in float32, :mod:`srnet.deploy.banded`: all layers run band by band over rows (activations
-  stay in cache), oneDNN convolutions with pre-packed weights on channels_last tensors, and the
-  first layer's 56-channel PReLU folded into its neighbours (:class:`srnet.deploy.banded.SplitPReLU`);
-* with T > 1 threads, an image is cut into T row parts (plus the network's reach as halo) run on
-  T threads with one intra-op thread each: measured robust when other processes load the cores,
-  where per-op OpenMP barriers stall;
-* ``precision``: ``fp32`` (exact), ``bf16`` (CPU with native bf16, or CUDA), ``fp16`` (CUDA).
-  ``auto`` is fp32 on CPU (bf16 measured about 10x slower on this AVX2 CPU without native bf16)
-  and fp16 on CUDA. Under ``torch.autocast`` the plain layers run, so autocast applies.
-  int8 is not offered (see the README's Speed section).
+* the ``ConvTranspose2d`` tail becomes conv + pixel shuffle (:mod:`srnet.nets.reparam`), its few
+  output channels widened to fill the vector units (x2: 2 columns stacked into channels, a free
+  view in channels_last; x3: zero channels up to 16);
+* on CPU in float32, :mod:`srnet.deploy.banded`: all layers band by band over rows (activations
+  stay in cache), pre-packed weights on channels_last tensors, the first 56-channel PReLU folded
+  into its neighbours. The pre-packed oneDNN calls are private PyTorch APIs, used only behind
+  the feature check of :mod:`srnet.deploy.ops` (public ``F.conv2d`` otherwise);
+* executions (:data:`MODES`): ``banded`` cuts an image into T row parts (plus the network's reach
+  as halo) on T threads with one intra-op thread each (robust when other processes load the
+  cores; a batch of a multiple of T images runs whole images per thread); ``banded-intra`` runs
+  whole images with every op on T intra-op threads (no halo); ``plain`` is the rewritten network
+  on whole images (public ops). Per shape class up to 512x512 LR pixels the fastest is measured
+  once (:mod:`srnet.deploy.plan`; ``DeployedNet.execution`` forces one); larger: ``banded``;
+* ``precision``: ``fp32`` (exact), ``bf16`` (CPU with native bf16, or CUDA), ``fp16`` (CUDA);
+  ``auto``: fp32 on CPU, fp16 on CUDA. Under ``torch.autocast`` the plain layers run.
 
-:meth:`DeployedNet.upscale_rgb` adds the colour path of ``y`` models (see :mod:`srnet.deploy.rgb`).
+:meth:`DeployedNet.upscale_rgb` and :func:`srnet.deploy.rgb.upscale_into` add the colour path
+(RGB, grey, alpha; uint8 / 16-bit / float output) at LR resolution.
 
-Run ``python -m srnet.deploy.engine`` to check exactness and time one 640x360 frame per scale.
+Exactness is tested in ``tests/deploy``; speed: ``python scripts/benchmark.py part=infer``.
 """
 
 from __future__ import annotations
@@ -29,19 +32,24 @@ import copy
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from srnet.deploy.banded import BandedNet
+from srnet.deploy.plan import MAX_PLAIN_PIXELS, Planner, shape_class
 from srnet.nets.reparam import PhaseConvTail, reparameterize
+from srnet.nets.skip import RADIUS
 from srnet.nets.tails import PixelShuffleTail
 
 log = logging.getLogger(__name__)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 BAND_ROWS = 32  # LR rows per band on CPU
 MIN_PART_ROWS = 24  # an image is split into one part per thread when each gets this many rows
+INTRA_BAND_PIXELS = 1 << 15  # LR pixels per band for ``banded-intra`` (measured: 128 rows at 256)
+MODES = ("banded", "banded-intra", "plain")  # what DeployedNet.choose picks from
 CL = torch.channels_last
 
 
@@ -58,6 +66,13 @@ class DeployedNet(nn.Module):
 
     ``forward`` maps (N, C, H, W) float32 in [0, 1] to (N, C, sH, sW) float32.
     ``forward_phases`` returns the tail output before pixel shuffle, (N, >= s*s*C, H, W).
+
+    Attributes:
+        execution: ``auto`` (per shape class, the fastest of :data:`MODES` measured once:
+            :mod:`srnet.deploy.plan`), or one of them: ``banded`` (row parts on T threads, one
+            intra-op thread each), ``banded-intra`` (whole images, each op on T intra-op threads),
+            ``plain`` (the rewritten network on whole images).
+        planner: the measured choices.
     """
 
     def __init__(self, net: nn.Module, device: torch.device, dtype: torch.dtype,
@@ -66,6 +81,8 @@ class DeployedNet(nn.Module):
         self.cfg, self.scale = net.cfg, net.cfg.scale
         self.channels = 1 if net.cfg.color_mode == "y" else 3
         self.device, self.dtype = device, dtype
+        self.execution, self.planner = "auto", Planner()
+        self.heads: dict[tuple, object] = {}  # colour heads by kind (srnet.deploy.rgb)
         self._pool: ThreadPoolExecutor | None = None
         fast = copy.deepcopy(net).eval().float()
         reparameterize(fast)
@@ -81,41 +98,80 @@ class DeployedNet(nn.Module):
         if device.type == "cpu" and dtype == torch.float32 and centred:
             self.banded = BandedNet(fast, band_rows)
 
+    def choose(self, kind: str, x: Tensor, run: Callable[[str], object]) -> str:
+        """The execution for input x (N, C, H, W): one of :data:`MODES`, or ``plain`` where
+        there is no banded engine; ``run(mode)`` does the whole call (timed by the planner)."""
+        if self.banded is None or torch.is_autocast_enabled(self.device.type):
+            return "plain"
+        if self.execution != "auto":
+            return self.execution
+        n, _, h, w = x.shape
+        if n * h * w > MAX_PLAIN_PIXELS:  # plain holds (N, 56, H, W) activations: not tried
+            return "banded"
+        modes = MODES if torch.get_num_threads() > 1 else ("banded", "plain")
+        key = shape_class(kind, n, h, w)
+        return self.planner.choose(key, {m: partial(run, m) for m in modes})
+
+    def intra_rows(self, w: int) -> int:
+        """Band rows of ``banded-intra`` (whole images, intra-op threads): about 32k pixels."""
+        return max(self.banded.band_rows, INTRA_BAND_PIXELS // max(w, 1))
+
     @torch.no_grad()
-    def forward_phases(self, x: Tensor) -> Tensor:
+    def forward_phases(self, x: Tensor, mode: str | None = None) -> Tensor:
         """(N, C, H, W) -> output phases (N, K, H, W), K >= s*s*C (extra channels are zero):
         the tail's, plus the skip's (``model.net.skip``) added before the one pixel shuffle."""
-        y = self.tail_phases(x)
-        skip = self.net.skip
-        if skip is not None:
-            k = self.scale * self.scale * self.channels
-            y[:, :k] += skip.phases(x.to(y.device, y.dtype).contiguous(memory_format=CL))
-        return y
-
-    def tail_phases(self, x: Tensor) -> Tensor:
-        """(N, C, H, W) -> the tail's output before pixel shuffle (N, K, H, W)."""
-        if self.banded is None or torch.is_autocast_enabled(self.device.type):  # autocast: as asked
-            t, (h, w) = self.net.tail, x.shape[-2:]
-            y = self.net.body(x.to(self.device, self.dtype).contiguous(memory_format=CL))
-            if not self.phase_tail:  # the HR output, rearranged into phases
-                return F.pixel_unshuffle(t(y), self.scale)
-            if isinstance(t, PixelShuffleTail):
-                return t[0](y)
-            return t.conv(y)[..., t.crop[0]:t.crop[0] + h, t.crop[1]:t.crop[1] + w]
+        mode = mode or self.choose("phases", x, partial(self.forward_phases, x))
+        if mode == "plain":
+            return self.add_skip(self.tail_phases(x), x)
         x = x.to(self.device, torch.float32).contiguous(memory_format=CL)
-        parts = self.map_parts(x.shape[0], x.shape[2], lambda i, r0, r1: self.banded.rows(
-            x, i, r0, r1))
+        rows = self.intra_rows(x.shape[3]) if mode == "banded-intra" else None
+        parts = self.map_parts(x.shape[0], x.shape[2], partial(self.phase_rows, x, band_rows=rows),
+                               split=mode != "banded-intra")
         return torch.cat([torch.cat(p, 2) for p in parts])
 
-    def map_parts(self, n: int, h: int, fn: Callable[[int, int, int], Tensor]) -> list[list]:
-        """``fn(i, r0, r1)`` over images i < n and row ranges covering [0, h), one per thread.
+    def add_skip(self, y: Tensor, x: Tensor, pad: tuple[int, int] = (RADIUS, RADIUS)) -> Tensor:
+        """y (N, K, h, W) += the skip's phases of x (N, C, h + 4 - sum(pad), W), whose rows are
+        edge-replicated by ``pad`` (top, bottom) and columns by 2."""
+        skip = self.net.skip
+        if skip is None:
+            return y
+        k = self.scale * self.scale * self.channels
+        x = F.pad(x.to(y.device, y.dtype), (RADIUS, RADIUS, *pad), mode="replicate")
+        y[:, :k] += F.conv2d(x, skip.weight.to(y.dtype), groups=self.channels)
+        return y
 
-        With T = ``torch.get_num_threads()`` > 1 the parts run on T threads with one intra-op
+    def phase_rows(self, x: Tensor, i: int, r0: int, r1: int,
+                   band_rows: int | None = None) -> Tensor:
+        """Phases of rows [r0, r1) of image ``i`` by the banded engine, (1, K, r1 - r0, W)."""
+        y = self.banded.rows(x, i, r0, r1, band_rows)
+        if self.net.skip is None:
+            return y
+        a, b = max(r0 - RADIUS, 0), min(r1 + RADIUS, x.shape[2])
+        return self.add_skip(y, x[i:i + 1, :, a:b], (RADIUS - (r0 - a), RADIUS - (b - r1)))
+
+    def tail_phases(self, x: Tensor) -> Tensor:
+        """(N, C, H, W) -> the plain network's tail output before pixel shuffle (N, K, H, W)."""
+        t, (h, w) = self.net.tail, x.shape[-2:]
+        y = self.net.body(x.to(self.device, self.dtype).contiguous(memory_format=CL))
+        if not self.phase_tail:  # the HR output, rearranged into phases
+            return F.pixel_unshuffle(t(y), self.scale)
+        if isinstance(t, PixelShuffleTail):
+            return t[0](y)
+        return t.conv(y)[..., t.crop[0]:t.crop[0] + h, t.crop[1]:t.crop[1] + w]
+
+    def map_parts(self, n: int, h: int, fn: Callable[[int, int, int], Tensor],
+                  split: bool = True) -> list[list]:
+        """``fn(i, r0, r1)`` over images i < n and row ranges covering [0, h), on T threads
+        (``split=False``: whole images in this thread, each op on the intra-op threads).
+
+        With T = ``torch.get_num_threads()`` > 1 the jobs run on T threads with one intra-op
         thread each (measured: OpenMP barriers after every small op stall when another process
-        holds a core). Returns per image the list of results in row order.
+        holds a core). A batch of a multiple of T images runs whole images per job; otherwise
+        each image is cut into up to T row parts. On a GPU: one job per image, in this thread.
+        Returns per image the results in row order.
         """
-        workers = torch.get_num_threads()
-        parts = max(1, min(workers, h // MIN_PART_ROWS))
+        workers = torch.get_num_threads() if self.device.type == "cpu" and split else 1
+        parts = 1 if n % workers == 0 else max(1, min(workers, h // MIN_PART_ROWS))
         bounds = [(h * j // parts, h * (j + 1) // parts) for j in range(parts)]
         jobs = [(i, r0, r1) for i in range(n) for r0, r1 in bounds]
         if workers == 1 or len(jobs) == 1:
@@ -175,27 +231,3 @@ def deploy(net: nn.Module, device: str | torch.device = "cpu",
     """
     device = torch.device(device)
     return DeployedNet(net, device, resolve_precision(precision, device)).eval()
-
-
-def _self_check() -> None:
-    import time
-
-    from srnet.nets import FSRCNN
-
-    torch.manual_seed(0)
-    for s in (2, 3, 4):
-        net = FSRCNN(scale=s).eval()
-        fast = deploy(net)
-        x = torch.rand(1, 1, 360, 640)  # (N, 1, H, W) Y in [0, 1]
-        with torch.no_grad():
-            err = (fast(x) - net(x)).abs().max().item()
-            times = []
-            for _ in range(3):
-                t = time.perf_counter()
-                fast(x)
-                times.append(time.perf_counter() - t)
-        print(f"x{s}: max |deployed - net| {err:.2e}, {min(times) * 1e3:.0f} ms per 640x360 frame")
-
-
-if __name__ == "__main__":
-    _self_check()

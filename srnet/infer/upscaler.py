@@ -1,15 +1,12 @@
 """Running a trained network on images: colour handling, tiling, precision, and the Python API.
 
-``y`` models see luma only: the image is converted to YCbCr (BT.601), Y goes through the network
-and Cb/Cr are enlarged by bicubic interpolation, then merged back. ``rgb`` models see RGB. Grey
-images go through as R = G = B and come back grey; alpha is enlarged by bicubic on its own.
-
-Every inference path prepares its network with :func:`prepare_net`. Large images are cut into
-tiles with a halo of at least the network's receptive field, so tiled output equals the
-whole-image pass (to float rounding); the image stays in CPU memory and only tiles go to the
-device. ``tile="auto"`` picks a size from free device memory and halves it after an
-out-of-memory error. ``precision="fp16"|"bf16"`` runs tiles under autocast and re-runs in float32
-any tile whose output is not finite.
+``y`` models see luma only (colour: :mod:`srnet.infer.reference`, computed at LR resolution by
+:mod:`srnet.deploy.rgb`); ``rgb`` models see RGB. Grey images go through as R = G = B and come
+back grey; alpha is enlarged by bicubic on its own. Every inference path prepares its network
+with :func:`prepare_net`. Tiles (:mod:`srnet.infer.tiling`) have a halo of at least the receptive
+field, so tiled output equals the whole-image pass; ``tile="auto"`` is the whole image on CPU
+with the banded engine, else a size from free device memory. ``precision="fp16"|"bf16"`` runs
+tiles under autocast and re-runs in float32 any tile whose output is not finite.
 
 Python API::
 
@@ -22,14 +19,25 @@ Python API::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps
 from torch import Tensor, nn
 
-from srnet.infer.tiling import Tiler
+from srnet.deploy.engine import DeployedNet, deploy
+from srnet.deploy.rgb import upscale_into
+from srnet.infer.devices import PRECISIONS, check_precision, resolve_device  # noqa: F401
+from srnet.infer.reference import (  # noqa: F401 (the reference path, also imported from here)
+    enlarge,
+    merge_y,
+    net_channels,
+    sr_from_rgb,
+    super_resolve,
+    to_net_space,
+)
+from srnet.infer.tiling import CPU_TILE, Tiler
 from srnet.io.images import (
     Picture,
     picture_from_array,
@@ -37,75 +45,9 @@ from srnet.io.images import (
     picture_to_array,
     picture_to_pil,
 )
-from srnet.ops.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
-from srnet.ops.degradation import upscale
 
 log = logging.getLogger(__name__)
-PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def net_channels(net: nn.Module) -> int:
-    return 1 if net.cfg.color_mode == "y" else 3
-
-
-def to_net_space(rgb: Tensor, color_mode: str) -> Tensor:
-    """RGB (N, 3, H, W) in [0, 1] -> what the network takes: Y (N, 1, H, W) or RGB unchanged."""
-    return rgb_to_y(rgb) if color_mode == "y" else rgb
-
-
-def enlarge(x: Tensor, scale: int, method: str, clamp: bool = True) -> Tensor:
-    """``srnet.ops.degradation.upscale`` that gives the same values on a tile as on the whole image.
-
-    Interpolation positions are computed in the input's precision; for scales that are not powers
-    of two they drift with the distance from the origin in float32, so those run in float64.
-    """
-    exact = method == "nearest" or scale & (scale - 1) == 0  # 1/2, 1/4: exact in float32
-    return upscale(x if exact else x.double(), scale, method, clamp).to(x.dtype)
-
-
-def merge_y(sr_y: Tensor, lr_rgb: Tensor, scale: int) -> Tensor:
-    """Network luma (N, 1, sH, sW) + bicubic-enlarged chroma of LR (N, 3, H, W) -> RGB in [0, 1].
-
-    The enlarged RGB is not clamped before the conversion (only the result is): the same values
-    as the deployed colour path, which computes this at LR resolution (``srnet/deploy/rgb.py``).
-    """
-    cbcr = rgb_to_ycbcr(enlarge(lr_rgb, scale, "bicubic", clamp=False))[:, 1:]
-    return ycbcr_to_rgb(torch.cat([sr_y, cbcr], 1)).clamp(0, 1)
-
-
-def sr_from_rgb(lr_rgb: Tensor, run_net: Callable[[Tensor], Tensor], color_mode: str,
-                scale: int) -> Tensor:
-    """LR RGB (N, 3, H, W) in [0, 1] -> SR RGB (N, 3, sH, sW) in [0, 1] through ``run_net``."""
-    out = run_net(to_net_space(lr_rgb, color_mode))  # (N, 1 or 3, sH, sW)
-    return merge_y(out, lr_rgb, scale) if color_mode == "y" else out.clamp(0, 1)
-
-
-@torch.no_grad()
-def super_resolve(net: nn.Module, lr_rgb: Tensor) -> Tensor:
-    """LR RGB (N, 3, H, W) in [0, 1] -> SR RGB (N, 3, sH, sW) in [0, 1] (clamped, not rounded)."""
-    return sr_from_rgb(lr_rgb, net, net.cfg.color_mode, net.cfg.scale)
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``auto`` -> ``cuda`` when available, else ``cpu``; anything else as torch spells it."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError as e:
-        raise ValueError(f"device={device!r}: use auto, cpu, cuda or cuda:<n> ({e})") from e
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device}: CUDA is not available here; use device=cpu or auto")
-    return dev
-
-
-def check_precision(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` (None for fp32); fp16 needs a CUDA device."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision={precision!r}: choose one of {sorted(PRECISIONS)}")
-    if precision == "fp16" and device.type != "cuda":
-        raise ValueError(f"precision=fp16 needs a CUDA device (device is {device}); use fp32 or bf16")
-    return PRECISIONS[precision]
+NOT_FINITE = "the network's output is not finite even in fp32: are the weights corrupt?"
 
 
 def prepare_net(net: nn.Module, device: str | torch.device = "cpu",
@@ -115,18 +57,18 @@ def prepare_net(net: nn.Module, device: str | torch.device = "cpu",
     Contract: the returned module maps float32 (N, C, H, W) on ``device`` to the same values as
     ``net`` (to float rounding) and runs in float32 as it is: fp16/bf16 are applied by the caller
     with ``torch.autocast``, and a tile whose output is not finite is re-run in float32 on it.
-    It may share parameters with ``net``.
     """
     check_precision(precision, torch.device(device))
-    from srnet.deploy.engine import (
-        deploy,  # exact rewrite + fast kernels (see srnet/deploy/engine.py)
-    )
-
-    return deploy(net.eval(), device, "fp32")
+    return deploy(net.eval(), device, "fp32")  # exact rewrite + fast kernels
 
 
 class Upscaler:
     """A trained network ready to upscale images; what :func:`load_model` returns.
+
+    In fp32 every image call (:meth:`upscale`, :meth:`upscale_picture`, ``infer.py``) runs the
+    deployed network and its colour path (:func:`srnet.deploy.rgb.upscale_into`): integer images
+    are converted to float once at LR size, and the rounded result is written straight into the
+    output array. Same-size images (a stacked (N, H, W, C) array or a list) run as one batch.
 
     Attributes:
         net: the network (``nn.Module``): (N, C, H, W) in [0, 1] -> (N, C, sH, sW), C = 1 (the Y
@@ -143,9 +85,12 @@ class Upscaler:
         self.scale, self.color_mode = net.cfg.scale, net.cfg.color_mode
         self.degradation = getattr(net, "degradation", "bicubic")
         self.runner = prepare_net(net, self.device, precision)
+        self.fast = self.amp_dtype is None and isinstance(self.runner, DeployedNet)
+        self.finite = all(bool(torch.isfinite(p).all()) for p in net.parameters())
         self.halo = max(3, net.receptive_field)  # bicubic chroma needs 2 LR pixels
         per_px = 4 * (2 * net.cfg.d + 12 * self.scale**2 + 8)
-        self.tiler = Tiler(self.device, tile, progress, per_px)
+        banded = self.fast and self.runner.banded is not None  # needs no tiles on CPU
+        self.tiler = Tiler(self.device, tile, progress, per_px, 0 if banded else CPU_TILE)
         self.fallbacks = 0
 
     def run_net(self, x: Tensor) -> Tensor:
@@ -160,23 +105,52 @@ class Upscaler:
                 log.warning("%s output not finite on a tile; re-running it in fp32", self.precision)
         y = self.runner(x.float()).float()
         if not torch.isfinite(y).all():
-            raise FloatingPointError("the network's output is not finite even in fp32: are the "
-                                     "weights corrupt?")
+            raise FloatingPointError(NOT_FINITE)
         return y
 
     def _image_fn(self, x: Tensor) -> Tensor:
         """(N, 3, h, w) RGB or (N, 1, h, w) grey on the device -> the same at s x the size."""
-        if x.shape[1] == 3 and self.amp_dtype is None and hasattr(self.runner, "upscale_rgb"):
-            # fp32 deployed path: network, chroma and merge at LR resolution (srnet/deploy/rgb.py)
-            out = self.runner.upscale_rgb(x)
+        if self.fast:  # network, chroma and merge at LR resolution (srnet/deploy/rgb.py)
+            n, c, h, w = x.shape
+            out = upscale_into(self.runner, x, x.new_empty(n, c, h * self.scale, w * self.scale))
             if not torch.isfinite(out).all():
-                raise FloatingPointError("the network's output is not finite even in fp32: are "
-                                         "the weights corrupt?")
+                raise FloatingPointError(NOT_FINITE)
             return out
         if x.shape[1] == 1:
             rgb = x.expand(-1, 3, -1, -1)
             return sr_from_rgb(rgb, self.run_net, self.color_mode, self.scale).mean(1, keepdim=True)
         return sr_from_rgb(x, self.run_net, self.color_mode, self.scale)
+
+    def _array_fn(self, levels: int, colours: int, x: Tensor, out: Tensor | None) -> Tensor:
+        """Integer images (N, h, w, C [+ alpha]) -> (N, sh, sw, same) int, on the device."""
+        n, h, w, c = x.shape
+        lr = x.to(self.device).permute(0, 3, 1, 2).float().div_(levels)  # (N, C, h, w) in [0, 1]
+        if out is None:
+            out = torch.empty(n, h * self.scale, w * self.scale, c, device=self.device,
+                              dtype=torch.uint8 if levels == 255 else torch.int32)
+        alpha = lr[:, colours:] if c > colours else None
+        if self.fast:
+            if not self.finite:
+                raise FloatingPointError(NOT_FINITE)
+            return upscale_into(self.runner, lr[:, :colours], out, alpha)
+        sr = self._image_fn(lr[:, :colours])  # reduced precision, with its fp32 re-runs
+        out[..., :colours] = sr.clamp(0, 1).mul(levels).round().permute(0, 2, 3, 1)
+        if alpha is not None:
+            out[..., colours] = enlarge(alpha, self.scale, "bicubic")[:, 0].mul(levels).round()
+        return out
+
+    def upscale_arrays(self, images: np.ndarray, alpha_last: bool = False) -> np.ndarray:
+        """uint8/uint16 (N, H, W, C) images -> (N, sH, sW, C), one batch; C = 1 (grey) or 3
+        (RGB), plus a last alpha channel (enlarged by bicubic) with ``alpha_last``."""
+        if images.dtype not in (np.uint8, np.uint16):
+            raise ValueError(f"upscale_arrays takes uint8 / uint16 images, not {images.dtype} "
+                             f"(float pictures: srnet.infer.floats.upscale_float)")
+        (n, h, w, c), s, deep = images.shape, self.scale, images.dtype == np.uint16
+        x = torch.from_numpy(np.ascontiguousarray(images, np.int32 if deep else None))
+        out = np.empty((n, h * s, w * s, c), np.int32 if deep else np.uint8)  # 16 bit: int32
+        fn = partial(self._array_fn, 65535 if deep else 255, c - alpha_last)
+        self.tiler.run_hwc(fn, x, s, self.halo, torch.from_numpy(out))
+        return out.astype(np.uint16) if deep else out
 
     def forward_tiled(self, x: Tensor) -> Tensor:
         """The raw network output, tiled: network space (N, C, H, W) -> (N, C, sH, sW) on CPU."""
@@ -189,15 +163,24 @@ class Upscaler:
         out = self.tiler.run(self._image_fn, x.detach().cpu().float(), self.scale, self.halo)
         return out.to(x.device)
 
+    def upscale_pictures(self, pics: list[Picture]) -> list[Picture]:
+        """:meth:`upscale_picture` of each; pictures of one size and kind run as one batch."""
+        groups: dict[tuple, list[int]] = {}
+        for i, p in enumerate(pics):
+            groups.setdefault((p.pixels.shape, p.pixels.dtype, p.alpha is None), []).append(i)
+        out: list[Picture | None] = [None] * len(pics)
+        for idx in groups.values():
+            a = [pics[i] for i in idx]
+            x = np.stack([p.pixels if p.alpha is None else picture_to_array(p) for p in a])
+            res, c = self.upscale_arrays(x, a[0].alpha is not None), a[0].pixels.shape[2]
+            for j, i in enumerate(idx):
+                alpha = None if a[j].alpha is None else res[j, ..., c]
+                out[i] = Picture(res[j, ..., :c], alpha, a[j].icc_profile)
+        return out
+
     def upscale_picture(self, pic: Picture) -> Picture:
         """Colour through the network, alpha by bicubic; bit depth and colour profile kept."""
-        levels = pic.max_value
-        pixels = self.tiler.run(self._image_fn, pic.color_tensor(), self.scale, self.halo, levels)
-        alpha = None
-        if pic.alpha is not None:
-            alpha = self.tiler.run(lambda a: enlarge(a, self.scale, "bicubic"), pic.alpha_tensor(),
-                                   self.scale, 3, levels)[..., 0]
-        return Picture(pixels, alpha, pic.icc_profile)
+        return self.upscale_pictures([pic])[0]
 
     def baseline(self, pic: Picture, method: str) -> Picture:
         """The colour of ``pic`` enlarged by a fixed rule (``nearest``, ``bilinear``, ``bicubic``)."""
@@ -205,21 +188,36 @@ class Upscaler:
                              self.scale, 3, pic.max_value)
         return Picture(out)
 
-    def upscale(self, image: Image.Image | np.ndarray | Tensor):
-        """Upscale a PIL image, a uint8/uint16 numpy array (H, W[, C]) or a float tensor.
+    def upscale(self, image: Image.Image | np.ndarray | Tensor | list):
+        """Upscale a PIL image, a uint8/uint16 numpy array (H, W[, C]) or (N, H, W, C) stack,
+        a float tensor, or a list of images (same-size ones run as one batch).
 
         The result has the input's type, mode/layout and bit depth, at ``scale`` x the size.
         PIL images are turned upright first (EXIF orientation).
         """
+        if isinstance(image, (list, tuple)):
+            pics = [picture_from_pil(ImageOps.exif_transpose(im), "image")
+                    if isinstance(im, Image.Image) else picture_from_array(im) for im in image]
+            outs = self.upscale_pictures(pics)
+            return [picture_to_pil(o) if isinstance(im, Image.Image) else as_layout(im, o)
+                    for im, o in zip(image, outs, strict=True)]
         if isinstance(image, Image.Image):
-            pic = picture_from_pil(ImageOps.exif_transpose(image), "image")
-            return picture_to_pil(self.upscale_picture(pic))
-        if isinstance(image, np.ndarray):
-            out = picture_to_array(self.upscale_picture(picture_from_array(image)))
-            return out[:, :, 0] if image.ndim == 2 else out
+            return picture_to_pil(self.upscale_picture(picture_from_pil(
+                ImageOps.exif_transpose(image), "image")))
+        if isinstance(image, np.ndarray) and image.ndim in (2, 3, 4):  # one image or a stack
+            stack = image if image.ndim == 4 else image.reshape(1, *image.shape[:2], -1)
+            picture_from_array(stack[0, :1, :1])  # checks the dtype and the channels
+            out = self.upscale_arrays(stack, stack.shape[3] in (2, 4))
+            return out if image.ndim == 4 else out[0, :, :, 0] if image.ndim == 2 else out[0]
         if torch.is_tensor(image):
             return self.upscale_tensor(image)
         raise TypeError(f"upscale takes a PIL image, a numpy array or a tensor, not {type(image)}")
+
+
+def as_layout(image: np.ndarray, pic: Picture) -> np.ndarray:
+    """``pic`` as an array laid out like ``image``: (H, W) for a 2-D input, else (H, W, C)."""
+    out = picture_to_array(pic)
+    return out[:, :, 0] if image.ndim == 2 else out
 
 
 def load_model(source: str = "x2", device: str = "auto", precision: str = "fp32",

@@ -66,11 +66,13 @@ def gather_index(kh: int, kw: int, stride: int, ph: int, pw: int) -> tuple[Tenso
                                                                              AxisPlan]:
     """Flat index (s, s, Ly, Lx) into the (kh*kw + 1) taps of a kernel with a trailing zero."""
     py, px = axis_plan(kh, stride, ph), axis_plan(kw, stride, pw)
-    ty = torch.tensor(py.taps)  # (s, Ly)
-    tx = torch.tensor(px.taps)  # (s, Lx)
-    idx = ty[:, None, :, None] * kw + tx[None, :, None, :]  # (s, s, Ly, Lx)
-    zero = (ty[:, None, :, None] < 0) | (tx[None, :, None, :] < 0)
-    return idx.masked_fill(zero, kh * kw), py, px
+    with torch.inference_mode(False):  # cached: must stay usable by autograd later
+        ty = torch.tensor(py.taps)  # (s, Ly)
+        tx = torch.tensor(px.taps)  # (s, Lx)
+        idx = ty[:, None, :, None] * kw + tx[None, :, None, :]  # (s, s, Ly, Lx)
+        zero = (ty[:, None, :, None] < 0) | (tx[None, :, None, :] < 0)
+        idx = idx.masked_fill(zero, kh * kw)
+    return idx, py, px
 
 
 def check_family(stride: tuple[int, int], kernel: tuple[int, int], padding: tuple[int, int],

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from helpers import ROOT, smooth_image
 
 from srnet.deploy.engine import DeployedNet, deploy, resolve_precision
+from srnet.deploy.ops import private_ops_available, private_ops_enabled, set_private_ops
 from srnet.infer.upscaler import super_resolve
 from srnet.io.images import read_rgb, to_tensor
 from srnet.nets import FSRCNN
@@ -203,37 +204,41 @@ def test_cpu_fast_path_structure() -> None:
     assert DeployedNet(_net(2), torch.device("cpu"), torch.bfloat16).banded is None
 
 
-def test_infer_benchmark_smoke() -> None:
-    """scripts/benchmark.py part=infer's engine on a tiny image: every path runs, table renders."""
-    from srnet.benchmarks import infer_speed
-
-    threads = torch.get_num_threads()
-    try:
-        result = infer_speed.run("cpu", scales=(3,), sizes=[(24, 20)], repeats=1, threads=1)
-    finally:
-        torch.set_num_threads(threads)
-    names = {r["method"] for r in result["rows"]}
-    assert {"srnet deconv (plain)", "srnet rewritten", "srnet deployed fp32",
-            "srnet deployed RGB->RGB", "torch bicubic"} <= names
-    assert all(r["mp_per_s"] > 0 and r["lr"] == "20x24" for r in result["rows"])
-    assert "| srnet deployed fp32 |" in infer_speed.table(result)
-
-
-def test_without_onednn_ops(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The F.conv2d fallbacks (no oneDNN pointwise ops) give the same results."""
-    import srnet.deploy.banded
-    import srnet.deploy.rgb
-
+def test_public_fallback_switch_gives_the_same_results() -> None:
+    """The F.conv2d fallback (private oneDNN ops switched off) gives the same results."""
     net = _net(2)
     lr = torch.rand(1, 3, 30, 22)
-    ref = deploy(net).upscale_rgb(lr), deploy(net)(rgb_to_y(lr))
-    monkeypatch.setattr(srnet.deploy.banded, "_mkldnn_conv_ok", lambda: False)
-    monkeypatch.setattr(srnet.deploy.rgb, "_mkldnn", lambda: False)
+    set_private_ops(None)
+    fast = deploy(net)
+    ref = fast.upscale_rgb(lr), fast(rgb_to_y(lr))
+    assert (fast.banded.stages[0].conv.lin.packed is not None) == private_ops_available()
+    set_private_ops(False)
     plain = deploy(net)
-    assert plain.banded.stages[0].conv.packed[0] is None
+    assert plain.banded.stages[0].conv.lin.packed is None
+    assert all(c.fast.packed is None for c in plain.banded.tail_packed.pre)
     out = plain.upscale_rgb(lr), plain(rgb_to_y(lr))
     for a, b in zip(ref, out, strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+def test_env_switch_and_missing_private_ops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SRNET_PUBLIC_OPS=1 forces the fallback; a PyTorch without the private ops (simulated:
+    ``torch.ops.mkldnn`` gone) falls back at the probe, never at import."""
+    set_private_ops(None)
+    monkeypatch.setenv("SRNET_PUBLIC_OPS", "1")
+    assert not private_ops_enabled()
+    monkeypatch.delenv("SRNET_PUBLIC_OPS")
+    net, lr = _net(3), torch.rand(1, 3, 26, 31)
+    ref = deploy(net).upscale_rgb(lr, as_uint8=True)
+    monkeypatch.setattr(torch.ops, "mkldnn", object())
+    private_ops_available.cache_clear()
+    try:
+        assert not private_ops_available() and not private_ops_enabled()
+        out = deploy(net).upscale_rgb(lr, as_uint8=True)
+    finally:
+        monkeypatch.undo()
+        private_ops_available.cache_clear()
+    assert (out.int() - ref.int()).abs().max() <= 1
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])

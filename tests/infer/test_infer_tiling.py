@@ -1,4 +1,6 @@
-"""Tiled inference equals the whole-image pass; OOM retry; precision and its fp32 fallback."""
+"""Tiled inference equals the whole-image pass; the integer-image user path (uint8, 16-bit, grey,
+alpha, batches) equals the reference; OOM retry; precision and its fp32 fallback. Every test runs
+with the private oneDNN ops and with the public fallback forced."""
 
 from __future__ import annotations
 
@@ -10,9 +12,18 @@ import torch
 from helpers import smooth_image
 from torch import nn
 
+from srnet.deploy.ops import set_private_ops
 from srnet.infer.tiling import Tiler
 from srnet.infer.upscaler import Upscaler, check_precision, enlarge, prepare_net, super_resolve
+from srnet.io.images import to_tensor, to_uint8
 from srnet.nets import FSRCNN
+
+
+@pytest.fixture(autouse=True, params=["private", "public"])
+def conv_ops(request):
+    set_private_ops(None if request.param == "private" else False)
+    yield request.param
+    set_private_ops(None)
 
 
 def net_for(scale: int, color_mode: str = "y", tail: str = "deconv", m: int = 2) -> FSRCNN:
@@ -54,6 +65,49 @@ def test_tiled_equals_untiled_other_tails(tail):
     whole = Upscaler(net, device="cpu", tile=0).upscale_tensor(x)
     tiled = Upscaler(net, device="cpu", tile=8).upscale_tensor(x)
     assert (tiled - whole).abs().max().item() <= 1e-5
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.abs(a.astype(np.int64) - b.astype(np.int64)).max() <= 1
+
+
+@pytest.mark.parametrize("scale,color_mode", [(2, "y"), (3, "y"), (4, "y"), (3, "rgb")])
+@pytest.mark.parametrize("tile", [0, 13])
+def test_uint8_user_path_equals_reference(scale, color_mode, tile):
+    """``upscale(uint8 array)`` whole and in tiles: the reference network + merge, rounded."""
+    net = net_for(scale, color_mode)
+    img = smooth_image(37, 30, seed=scale)
+    up = Upscaler(net, device="cpu", tile=tile)
+    out = up.upscale(img)
+    assert out.dtype == np.uint8 and _close(out, to_uint8(super_resolve(net, to_tensor(img))))
+    grey = up.upscale(img[..., 1])
+    ref = super_resolve(net, to_tensor(img[..., 1:2]).expand(-1, 3, -1, -1)).mean(1, keepdim=True)
+    assert grey.shape == (37 * scale, 30 * scale) and _close(grey, to_uint8(ref)[..., 0])
+    deep = up.upscale(img.astype(np.uint16) * 257 + 3)
+    ref16 = super_resolve(net, to_tensor(img.astype(np.float32) * 257 + 3) / 257)
+    assert deep.dtype == np.uint16
+    assert _close(deep, ref16[0].clamp(0, 1).mul(65535).round().permute(1, 2, 0).numpy())
+    rgba = up.upscale(np.dstack([img, img[..., :1]]))
+    alpha = enlarge(to_tensor(img[..., :1]), scale, "bicubic")
+    assert _close(rgba[..., :3], out) and _close(rgba[..., 3:], to_uint8(alpha))
+
+
+def test_batches_run_as_one_and_equal_single_images():
+    up = Upscaler(net_for(2), device="cpu")
+    frames = np.stack([smooth_image(24, 31, seed=i) for i in range(3)])  # (N, H, W, 3)
+    single = [up.upscale(f) for f in frames]
+    calls = []
+    fn = up._array_fn
+    up._array_fn = lambda *a: (calls.append(a[2].shape), fn(*a))[1]
+    stacked = up.upscale(frames)
+    assert calls == [(3, 24, 31, 3)]  # one batch
+    assert stacked.shape == (3, 48, 62, 3) and all(np.array_equal(a, b)
+                                                   for a, b in zip(stacked, single, strict=True))
+    mixed = [frames[0], smooth_image(10, 12, seed=9), frames[1], frames[2][..., 0]]
+    outs = up.upscale(mixed)
+    assert [o.shape for o in outs] == [(48, 62, 3), (20, 24, 3), (48, 62, 3), (48, 62)]
+    assert np.array_equal(outs[2], single[1]) and np.array_equal(outs[0], single[0])
+    assert calls[1:] == [(2, 24, 31, 3), (1, 10, 12, 3), (1, 24, 31, 1)]
 
 
 def test_halo_smaller_than_receptive_field_would_show():

@@ -83,3 +83,15 @@ def test_closed_form_tail_recovers_a_known_tail(scale, kernel):
     assert n == 3 * 4 * 12 * 13
     torch.testing.assert_close(est.deconv.weight, true.deconv.weight, rtol=0, atol=1e-4)
     torch.testing.assert_close(est.deconv.bias, true.deconv.bias, rtol=0, atol=1e-4)
+
+
+def test_training_works_after_a_first_forward_in_inference_mode():
+    from srnet.nets.subpixel import gather_index
+
+    gather_index.cache_clear()
+    tail = DeconvTail(4, 1, 3, 9)
+    x = torch.randn(1, 4, 5, 6)
+    with torch.inference_mode():
+        tail(x)
+    tail(x).sum().backward()  # the cached index must not be an inference tensor
+    assert tail.deconv.weight.grad is not None

@@ -1,0 +1,66 @@
+"""scripts/benchmark.py's inference parts on tiny inputs: every path runs, the tables render
+(speed itself is measured by the benchmark, never asserted in tests)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from helpers import ROOT
+
+ONE_OPS = True  # see conftest.py
+
+
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_infer_benchmark_smoke(one_thread) -> None:
+    from srnet.benchmarks import infer_speed
+
+    result = infer_speed.run("cpu", scales=(3,), sizes=[(24, 20)], repeats=1, threads=1)
+    names = {r["method"] for r in result["rows"]}
+    assert {"srnet deconv (plain)", "srnet rewritten", "srnet deployed fp32",
+            "srnet deployed RGB->RGB", infer_speed.USER, "torch bicubic"} <= names
+    assert all(r["mp_per_s"] > 0 and r["lr"] == "20x24" for r in result["rows"])
+    assert "| srnet deployed fp32 |" in infer_speed.table(result)
+    if infer_speed.OPENCV in names:
+        assert "| x3 | 20x24 |" in infer_speed.side_by_side(result)
+    only = infer_speed.run("cpu", scales=(2,), sizes=[(8, 8)], repeats=1, threads=1,
+                           only=["user"])
+    assert {r["method"] for r in only["rows"]} == {infer_speed.USER}
+
+
+def test_profile_smoke(one_thread) -> None:
+    from srnet.benchmarks import infer_profile
+
+    result = infer_profile.profile(3, (20, 24), repeats=1)
+    assert result["network_ms"] > 0 and result["colour_ms"] > 0
+    assert "colour = " in infer_profile.table(result)
+
+
+def test_folder_benchmark_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """part=folder: both commands write every photo; the ratio is reported."""
+    pytest.importorskip("cv2")
+    from srnet.benchmarks import infer_folder, peers
+
+    if not (peers.OPENCV_MODELS / "FSRCNN_x2.pb").is_file():
+        pytest.skip(f"no OpenCV FSRCNN models at {peers.OPENCV_MODELS}")
+    monkeypatch.chdir(ROOT)
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import benchmark
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    out = tmp_path / "b.json"
+    result = benchmark.main(["part=folder", "scales=[2]", "photos=2", "photo_size=[24,32]",
+                             "repeats=1", f"out={out}"])["folder"]
+    assert result["written"] == {"srnet infer.py": 2, "opencv loop": 2}
+    assert result["ratio"] > 0 and "srnet / OpenCV" in infer_folder.table(result)
+    assert json.loads(out.read_text())["folder"]["photos"] == 2
