@@ -255,3 +255,13 @@ def tiny_weights(path: Path, scale: int = 2, color_mode: str = "y") -> Path:
 def compose_infer(tmp_path: Path, *overrides: str) -> DictConfig:
     """``configs/infer.yaml`` composed with ``overrides``, as ``python infer.py`` would."""
     return compose_train(list(overrides), tmp_path / "hydra", config_name="infer")
+
+
+def load_script(name: str):
+    """Import ``scripts/<name>.py`` as a module (scripts are not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -3,30 +3,20 @@ and the study's table and multiply-add count."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from helpers import ROOT, write_images
+from helpers import load_script, write_images
 from PIL import Image
 
 from srnet.analysis.study import cell, columns, macs_per_pixel, table
 from srnet.nets import FSRCNN
 from srnet.ops.degradation import degrade
 
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("upsampler_study",
-                                                  ROOT / "scripts" / "upsampler_study.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-study = _load_script()
+study = load_script("upsampler_study")
 
 
 def test_cells_and_table():

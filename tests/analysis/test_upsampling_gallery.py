@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
-from helpers import ROOT, write_images
+from helpers import load_script, write_images
 from PIL import Image
 
 from srnet.io.checkpoints import save_weights
 from srnet.nets import FSRCNN, FSRCNNConfig
 
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("upsampling_gallery",
-                                                  ROOT / "scripts" / "upsampling_gallery.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-gallery = _load_script()
+gallery = load_script("upsampling_gallery")
 
 
 def test_gallery_on_generated_image(tmp_path: Path, monkeypatch, capsys):
