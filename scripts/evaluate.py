@@ -36,6 +36,7 @@ from tqdm import tqdm
 from srnet.cli import parse_kv
 from srnet.data.preflight import preflight
 from srnet.infer.evaluate import check_lr_mode, dataset_source, evaluate, protocol_text
+from srnet.io import tables
 from srnet.ops.degradation import BASELINES, check_degradation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,11 +77,8 @@ def markdown_table(rows: list[dict], methods: list[str], columns: list[tuple[str
     """Rows: methods; columns: (dataset, scale); cells ``PSNR / SSIM`` (``-`` where not scored)."""
     cell = {(r["method"], r["dataset"], r["scale"]): f"{r['psnr']:.2f} / {r['ssim']:.4f}"
             for r in rows}
-    lines = ["| method | " + " | ".join(f"{d} x{s}" for d, s in columns) + " |",
-             "|---" * (len(columns) + 1) + "|"]
-    for m in methods:
-        lines.append(f"| {m} | " + " | ".join(cell.get((m, d, s), "-") for d, s in columns) + " |")
-    return "\n".join(lines)
+    return tables.markdown_table(["method", *(f"{d} x{s}" for d, s in columns)],
+                                 [[m, *(cell.get((m, d, s)) for d, s in columns)] for m in methods])
 
 
 def write_results(rows: list[dict], out_dir: Path, table: str) -> None:

@@ -23,6 +23,7 @@ import sys
 
 from srnet.analysis.curves import line_chart, read_scalars
 from srnet.cli import parse_kv
+from srnet.io.tables import markdown_table
 
 # FSRCNN (Dong et al. 2016), d=56 s=12 m=4, Y-PSNR as published.
 PAPER = {"Set5": {2: 37.00, 3: 33.16, 4: 30.71}, "Set14": {2: 32.63, 3: 29.43, 4: 27.59}}
@@ -69,12 +70,10 @@ def main(argv: list[str] | None = None) -> None:
             panels.append({"title": f"{s} x{c['scale']}: Y-PSNR (dB)", "xlabel": "CPU-hours",
                            "ylabel": "", "curves": [("srnet", xs, ys)], "lines": lines})
     print(f"wrote {line_chart(panels, args['out'], cols=len(curves))}")
-    print("| scale | steps | CPU-hours | " + " | ".join(f"{s} dB" for s in args["sets"]) + " |")
-    print("|---" * (3 + len(args["sets"])) + "|")
-    for c in curves:
-        cells = [f"{c[s][1][-1]:.2f}" for s in args["sets"]]
-        print(f"| x{c['scale']} | {c['steps']} | {c[args['sets'][0]][0][-1]:.2f} | "
-              + " | ".join(cells) + " |")
+    print(markdown_table(
+        ["scale", "steps", "CPU-hours", *(f"{s} dB" for s in args["sets"])],
+        [[f"x{c['scale']}", c["steps"], f"{c[args['sets'][0]][0][-1]:.2f}",
+          *(f"{c[s][1][-1]:.2f}" for s in args["sets"])] for c in curves]))
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from srnet.cli import parse_kv
 from srnet.data.sources import SAMPLE_SPLITS, SampleImages
 from srnet.infer.upscaler import super_resolve
 from srnet.io.images import read_rgb, save_atomic, to_tensor, to_uint8
+from srnet.io.tables import markdown_table
 from srnet.ops.color import rgb_to_y
 from srnet.ops.degradation import degrade, mod_crop
 from srnet.ops.metrics import psnr, ssim
@@ -197,11 +198,11 @@ def main(argv: list[str]) -> dict:
              f"again. Crop {size}x{size} at x={corner[1]}, y={corner[0]}, shown x{args['zoom']}. "
              f"Scores on the whole image, Y, border {s}.")
     fig = render(images, scores, corner, size, args["zoom"], title, notes)
-    rows = ["| method | Y-PSNR (dB) | SSIM |", "|---|---|---|"]
-    rows += [f"| {k} | {p:.2f} | {q:.4f} |" for k, (p, q) in scores.items() if not k.startswith("HR")]
+    rows = [[k, f"{p:.2f}", f"{q:.4f}"] for k, (p, q) in scores.items() if not k.startswith("HR")]
     cmd = "python scripts/upsampling_gallery.py " + " ".join(argv)
     table = "\n".join([f"`{cmd.strip()}`: {name}, x{s}, whole image, Y, border {s}.", "",
-                       *rows, "", "\n\n".join(notes)]) + "\n"
+                       markdown_table(["method", "Y-PSNR (dB)", "SSIM"], rows), "",
+                       "\n\n".join(notes)]) + "\n"
     save_atomic(fig, png, overwrite=args["overwrite"], optimize=True)
     md.write_text(table)
     print(table, end="")

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
+from torchvision.transforms.v2 import functional as TF
+from torchvision.utils import make_grid
 
 VIRIDIS = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
 DIVERGING = [(33, 102, 172), (146, 197, 222), (247, 247, 247), (244, 165, 130), (178, 24, 43)]
@@ -87,16 +89,34 @@ def to_pil(img: Tensor) -> Image.Image:
     return Image.fromarray((img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
 
 
-def labelled_row(tiles: Sequence[Tensor], labels: Sequence[str], zoom: int = 1) -> Image.Image:
-    """Image tensors (C, H, W) in [0, 1], each enlarged ``zoom`` x (nearest), titled, in a row."""
-    ims = [to_pil(t) for t in tiles]
-    ims = [im.resize((im.width * zoom, im.height * zoom), Image.NEAREST) for im in ims]
-    return stack([titled(im, lab, size=12) for im, lab in zip(ims, labels, strict=True)], gap=4)
+def labelled_row(tiles: Sequence[Tensor], labels: Sequence[str], zoom: int = 1,
+                 gap: int = 4) -> Image.Image:
+    """Same-size image tensors (1 or 3, H, W) in [0, 1] in a row (``torchvision.utils.make_grid``),
+    enlarged ``zoom`` x (nearest), each titled above; a title wider than its tile gets a smaller
+    font."""
+    tiles = [t.detach().float().cpu().clamp(0, 1).reshape(-1, *t.shape[-2:]) for t in tiles]
+    row = make_grid([t.expand(3, -1, -1) for t in tiles], nrow=len(tiles), padding=gap,
+                    pad_value=1.0)  # (3, H + 2 gap, n (W + gap) + gap), white between tiles
+    img = to_pil(row)
+    img = img.resize((img.width * zoom, img.height * zoom), Image.NEAREST)
+    cell = (tiles[0].shape[-1] + gap) * zoom  # one tile and its gap, in output pixels
+    size = 12
+    while size > 7 and max(font(size).getlength(lab) for lab in labels) > cell - gap * zoom:
+        size -= 1
+    head = size + 8
+    out = Image.new("RGB", (img.width, img.height + head), "white")
+    out.paste(img, (0, head - gap * zoom))
+    draw = ImageDraw.Draw(out)
+    for i, lab in enumerate(labels):
+        draw.text((gap * zoom + i * cell + (cell - gap * zoom) / 2, 4), lab, fill="black",
+                  font=font(size), anchor="ma")
+    return out
+
 
 
 def pil_to_tensor(img: Image.Image) -> Tensor:
     """RGB PIL image -> float (3, H, W) in [0, 1] (what ``SummaryWriter.add_image`` takes)."""
-    return torch.from_numpy(np.array(img.convert("RGB"))).permute(2, 0, 1).float() / 255
+    return TF.to_dtype(TF.pil_to_tensor(img.convert("RGB")), torch.float32, scale=True)
 
 
 def zoomed(img: Image.Image, zoom: int) -> Image.Image:

@@ -22,9 +22,10 @@ from srnet.analysis.checkerboard import baseline_checkerboard, image_checkerboar
 from srnet.analysis.error_views import error_phase_means, error_spectrum, luma_sr, peak_ratio
 from srnet.data.datasets import ValImages
 from srnet.data.sources import PairedBenchmark
+from srnet.io.tables import markdown_table
 from srnet.ops.color import rgb_to_y
 from srnet.ops.degradation import upscale
-from srnet.ops.metrics import psnr, ssim
+from srnet.ops.scoring import score
 
 Pair = tuple[str, Tensor, Tensor]  # (name, LR RGB (1, 3, h, w), HR RGB (1, 3, sh, sw)) in [0, 1]
 
@@ -59,8 +60,9 @@ def _scores(sr_of: Callable[[Tensor], Tensor], pairs: dict[str, list[Pair]],
         ps, ss = [], []
         for _, lr, hr in items:
             sr = sr_of(lr)  # (1, 1, sh, sw) luma in [0, 1]
-            ps.append(float(psnr(sr, hr, scale)[0]))
-            ss.append(float(ssim(sr, hr, scale)[0]))
+            got = score(sr, lr, hr, scale, methods=())["model"]
+            ps.append(float(got["psnr"][0]))
+            ss.append(float(got["ssim"][0]))
             srs.append(sr)
             errs.append(sr.double() - rgb_to_y(hr.double()))
         row[f"{set_name}/psnr"], row[f"{set_name}/ssim"] = statistics.mean(ps), statistics.mean(ss)
@@ -127,9 +129,6 @@ def cell(values: Sequence[float | None], decimals: int) -> str:
 
 def table(rows: dict[str, list[dict]], cols: Sequence[tuple[str, str, int]]) -> str:
     """Markdown table: one line per method (its rows are its seeds), mean +- sd in each cell."""
-    head = "| method | n | " + " | ".join(h for _, h, _ in cols) + " |"
-    lines = [head, "|---" * (len(cols) + 2) + "|"]
-    for method, runs in rows.items():
-        cells = [cell([r.get(k) for r in runs], d) for k, _, d in cols]
-        lines.append(f"| {method} | {len(runs)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return markdown_table(["method", "n", *(h for _, h, _ in cols)],
+                          [[method, len(runs), *(cell([r.get(k) for r in runs], d) for k, _, d in cols)]
+                           for method, runs in rows.items()])

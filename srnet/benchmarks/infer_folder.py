@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from srnet.io.tables import markdown_table
+
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina",
           "immunohistochemistry", "stereo_motorcycle:0", "stereo_motorcycle:1")
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,12 +102,10 @@ def run(scale: int = 2, n: int = 20, size: tuple[int, int] = (768, 1024),
 
 
 def table(result: dict) -> str:
-    lines = ["| command | s per folder (median) | min | photos/s |", "|---|---|---|---|"]
-    for r in result["rows"]:
-        lines.append(f"| {r['command']} | {r['s_median']:.2f} | {r['s_min']:.2f} | "
-                     f"{r['photos_per_s']:.2f} |")
-    lines.append(f"| **srnet / OpenCV speed** | **{result['ratio']:.2f}x** | | |")
-    return "\n".join(lines)
+    rows = [[r["command"], f"{r['s_median']:.2f}", f"{r['s_min']:.2f}", f"{r['photos_per_s']:.2f}"]
+            for r in result["rows"]]
+    rows.append(["**srnet / OpenCV speed**", f"**{result['ratio']:.2f}x**", "", ""])
+    return markdown_table(["command", "s per folder (median)", "min", "photos/s"], rows)
 
 
 if __name__ == "__main__":

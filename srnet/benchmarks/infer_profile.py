@@ -24,6 +24,7 @@ from srnet.benchmarks.peers import opencv_rgb, test_image
 from srnet.deploy.engine import deploy
 from srnet.deploy.rgb import HEAD_BYTES, head_for, write_rows
 from srnet.infer.upscaler import Upscaler
+from srnet.io.tables import markdown_table
 from srnet.ops.color import rgb_to_y
 
 COLOUR = "colour: "  # the colour path's rows start with this
@@ -130,17 +131,16 @@ def _opencv_ms(scale: int, rgb: np.ndarray, repeats: int) -> float | None:
 
 def table(result: dict) -> str:
     total = result["srnet_total_ms"]
-    lines = ["| srnet layer (CPU ms, 1 thread) | ms | share |", "|---|---|---|"]
-    for r in sorted(result["rows"], key=lambda r: -r["ms"]):
-        lines.append(f"| {r['layer']} | {r['ms']:.1f} | {100 * r['ms'] / total:.0f}% |")
-    lines.append(f"| **srnet, sum of the above** | **{total:.1f}** | |")
+    rows = [[r["layer"], f"{r['ms']:.1f}", f"{100 * r['ms'] / total:.0f}%"]
+            for r in sorted(result["rows"], key=lambda r: -r["ms"])]
+    rows.append(["**srnet, sum of the above**", f"**{total:.1f}**", ""])
     net, colour = result["network_ms"], result["colour_ms"]
-    lines.append(f"| network layers / colour path ({COLOUR.strip()} rows) | {net:.1f} / "
-                 f"{colour:.1f} | colour = {colour / net:.2f}x network |")
+    rows.append([f"network layers / colour path ({COLOUR.strip()} rows)",
+                 f"{net:.1f} / {colour:.1f}", f"colour = {colour / net:.2f}x network"])
     whole = result["srnet_whole_call_ms"]
-    lines.append(f"| srnet `load_model(...).upscale` whole call ({result['execution']}), "
-                 f"uninstrumented | {whole:.1f} | |")
+    rows.append([f"srnet `load_model(...).upscale` whole call ({result['execution']}), "
+                 "uninstrumented", f"{whole:.1f}", ""])
     if result["opencv_total_ms"] is not None:
         cv = result["opencv_total_ms"]
-        lines.append(f"| OpenCV `upsample` whole call | {cv:.1f} | {cv / whole:.2f}x srnet |")
-    return "\n".join(lines)
+        rows.append(["OpenCV `upsample` whole call", f"{cv:.1f}", f"{cv / whole:.2f}x srnet"])
+    return markdown_table(["srnet layer (CPU ms, 1 thread)", "ms", "share"], rows)

@@ -42,6 +42,7 @@ from srnet.benchmarks.peers import cpu_name, onnxruntime_y, opencv_rgb, test_ima
 from srnet.deploy.cuda import graphed_phases
 from srnet.deploy.engine import DeployedNet, cpu_has_native_bf16, deploy
 from srnet.infer.upscaler import Upscaler, super_resolve
+from srnet.io.tables import markdown_table
 from srnet.nets import FSRCNN
 from srnet.nets.reparam import reparameterize
 from srnet.ops.color import rgb_to_y
@@ -192,23 +193,20 @@ def table(result: dict) -> str:
     names = list(dict.fromkeys(r["method"] for r in rows))
     cell = {(r["method"], r["scale"], r["lr"]): f"{r['mp_per_s']:.1f} ({r['ms_min']:.0f})"
             for r in rows}
-    lines = ["| method | " + " | ".join(f"x{s} {lr}" for s, lr in cols) + " |",
-             "|---" * (len(cols) + 1) + "|"]
-    for n in names:
-        lines.append(f"| {n} | " + " | ".join(cell.get((n, s, lr), "-") for s, lr in cols) + " |")
-    return "\n".join(lines)
+    return markdown_table(["method", *(f"x{s} {lr}" for s, lr in cols)],
+                          [[n, *(cell.get((n, s, lr)) for s, lr in cols)] for n in names])
 
 
 def side_by_side(result: dict) -> str:
     """Markdown: per scale and LR size, the user path and OpenCV (MP/s, ms) and their ratio."""
     cell = {(r["method"], r["scale"], r["lr"]): r for r in result["rows"]}
-    lines = ["| scale | LR size | srnet `load_model(...).upscale` MP/s (ms) | OpenCV `dnn_superres` "
-             "MP/s (ms) | srnet / OpenCV |", "|---|---|---|---|---|"]
+    rows = []
     for s, lr in dict.fromkeys((r["scale"], r["lr"]) for r in result["rows"]):
         a, b = cell.get((USER, s, lr)), cell.get((OPENCV, s, lr))
         if a is None or b is None:
             continue
-        lines.append(f"| x{s} | {lr} | {a['mp_per_s']:.1f} ({a['ms_min']:.0f}) | "
-                     f"{b['mp_per_s']:.1f} ({b['ms_min']:.0f}) | "
-                     f"**{a['mp_per_s'] / b['mp_per_s']:.2f}x** |")
-    return "\n".join(lines)
+        rows.append([f"x{s}", lr, f"{a['mp_per_s']:.1f} ({a['ms_min']:.0f})",
+                     f"{b['mp_per_s']:.1f} ({b['ms_min']:.0f})",
+                     f"**{a['mp_per_s'] / b['mp_per_s']:.2f}x**"])
+    return markdown_table(["scale", "LR size", "srnet `load_model(...).upscale` MP/s (ms)",
+                           "OpenCV `dnn_superres` MP/s (ms)", "srnet / OpenCV"], rows)

@@ -6,6 +6,7 @@ Run: ``python scripts/benchmark.py part=train`` (calls :func:`compare_forwards`)
 from __future__ import annotations
 
 from srnet.benchmarks.train_speed import run
+from srnet.io.tables import markdown_table
 
 # The training forward before and after the sub-pixel rewrite (srnet.nets.subpixel): the old
 # default trained the ConvTranspose2d in NCHW; the new one trains its sub-pixel form in NHWC.
@@ -35,8 +36,7 @@ def compare_forwards(device: str = "cpu", scales: tuple[int, ...] = (2, 3, 4),
 
 def forward_table(rows: list[dict]) -> str:
     """Markdown table of :func:`compare_forwards`' rows."""
-    lines = ["| scale | training forward | M LR pixels/s | step ms | vs old |", "|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| x{r['scale']} | {r['forward']} | {r['lr_pixels_per_s'] / 1e6:.3f} | "
-                     f"{r['step_ms']:.0f} | {r['speedup_vs_old']:.2f}x |")
-    return "\n".join(lines)
+    return markdown_table(
+        ["scale", "training forward", "M LR pixels/s", "step ms", "vs old"],
+        [[f"x{r['scale']}", r["forward"], f"{r['lr_pixels_per_s'] / 1e6:.3f}", f"{r['step_ms']:.0f}",
+          f"{r['speedup_vs_old']:.2f}x"] for r in rows])

@@ -29,6 +29,7 @@ import torch
 
 from srnet.cli import parse_kv
 from srnet.data import ImageFolder, SampleImages, SRDataModule
+from srnet.io.tables import markdown_table
 from srnet.train.module import SRSystem
 from srnet.train.precision import resolve_precision
 
@@ -169,15 +170,12 @@ def _device_name(device: str) -> str:
 
 def table(rows: list[dict]) -> str:
     """Markdown table of :func:`run`'s rows."""
-    head = ("| path | precision | batch | patches/s | step ms | s/epoch (patches) | peak MiB |\n"
-            "|---|---|---|---|---|---|---|")
-    lines = [head]
-    for r in rows:
-        peak = f"{r['peak_mem_mb']:.0f} ({r['mem_kind']})" if r["peak_mem_mb"] else "-"
-        lines.append(f"| {r['path']} | {r['precision']} | {r['batch_size']} | "
-                     f"{r['patches_per_s']:.0f} | {r['step_ms']:.1f} | "
-                     f"{r['epoch_s']:.1f} ({r['patches_per_epoch']}) | {peak} |")
-    return "\n".join(lines)
+    header = ["path", "precision", "batch", "patches/s", "step ms", "s/epoch (patches)", "peak MiB"]
+    return markdown_table(header, [
+        [r["path"], r["precision"], r["batch_size"], f"{r['patches_per_s']:.0f}", f"{r['step_ms']:.1f}",
+         f"{r['epoch_s']:.1f} ({r['patches_per_epoch']})",
+         f"{r['peak_mem_mb']:.0f} ({r['mem_kind']})" if r["peak_mem_mb"] else None]
+        for r in rows])
 
 
 def defaults() -> dict:

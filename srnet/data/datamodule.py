@@ -54,8 +54,7 @@ class SRDataModule(L.LightningDataModule):
                  device_resident: bool | str = "auto", skip_bad: bool = False,
                  rescales: Sequence[float] = (1.0,)) -> None:
         super().__init__()
-        if not val:
-            raise ValueError("data.val is empty: configure at least one validation set")
+        check_sizes(train, val, patch_size, batch_size, patches_per_epoch)
         # A plain path is shorthand for a folder of HR images: data.train=[/my/photos].
         self.train_sources = [as_source(src) for src in train]
         self.val_sources = {name: as_source(src) for name, src in dict(val).items()}
@@ -125,6 +124,23 @@ class SRDataModule(L.LightningDataModule):
         lr = degrade(big, s, self.degradation)[..., MARGIN:-MARGIN, MARGIN:-MARGIN]
         hr = big[..., MARGIN * s : -MARGIN * s, MARGIN * s : -MARGIN * s]
         return {"lr": lr, "hr": hr}
+
+
+def check_sizes(train: Sequence, val: Mapping, patch_size, batch_size, patches_per_epoch) -> None:
+    """Every problem with the datamodule's arguments in one ValueError, each naming its key."""
+    problems = [] if train else ["data.train is empty: give at least one training source (a "
+                                 "folder path or a source with _target_)"]
+    if not val:
+        problems.append("data.val is empty: configure at least one validation set")
+    sizes = {"patch_size": patch_size, "batch_size": batch_size,
+             "patches_per_epoch": patches_per_epoch}
+    bad = {k: v for k, v in sizes.items() if not isinstance(v, int) or isinstance(v, bool) or v < 1}
+    problems += [f"data.{k}={v!r}: must be a positive integer" for k, v in bad.items()]
+    if not bad and patches_per_epoch < batch_size:
+        problems.append(f"data.patches_per_epoch={patches_per_epoch} is less than one batch "
+                        f"(data.batch_size={batch_size}): an epoch would have no step")
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def _collate_one(items: list[dict]) -> dict:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
+from torchvision.transforms.v2 import functional as TF
 
 from srnet.data.sources import Record
 
@@ -43,7 +45,7 @@ def rescaled(img: Tensor, factor: float) -> Tensor:
 def augment(patch: Tensor, flip: int, rot: int) -> Tensor:
     """Dihedral augmentation of (..., H, W): optional horizontal flip, then ``rot`` quarter turns."""
     if flip:
-        patch = patch.flip(-1)
+        patch = TF.horizontal_flip(patch)
     return torch.rot90(patch, rot, dims=(-2, -1)) if rot else patch
 
 
@@ -130,20 +132,18 @@ class TrainPatches(Dataset):
 
     def __init__(self, records: list[Record], scale: int, patch_size: int, length: int,
                  augment: bool = True, rescales: Sequence[float] = (1.0,)) -> None:
-        if patch_size < 1:
-            raise ValueError(f"data.patch_size must be >= 1, got {patch_size}")
-        if length < 1:
-            raise ValueError(f"data.patches_per_epoch must be >= 1, got {length}")
         self.scale, self.patch_size, self.length, self.augment = scale, patch_size, length, augment
         self.crop = (patch_size + 2 * MARGIN) * scale
         self.images = [to_chw(r.load_hr()) for r in records]
-        small = [f"{r.name} ({im.shape[2]}x{im.shape[1]})"
+        small = [f"{r.hr if isinstance(r.hr, (str, Path)) else r.name} "
+                 f"({im.shape[2]}x{im.shape[1]})"
                  for r, im in zip(records, self.images, strict=True) if min(im.shape[1:]) < self.crop]
         if small:
             raise ValueError(
                 f"data.patch_size={patch_size} at scale {scale} needs HR images of at least "
                 f"{self.crop}x{self.crop} pixels (patch plus {MARGIN} LR pixels of context); "
-                f"too small: {', '.join(small)}")
+                f"lower data.patch_size, or set data.skip_bad=true to leave these out; too small: "
+                f"{', '.join(small)}")
         if not self.images:
             raise ValueError("the training set has no images")
         bad = [f for f in rescales if not 0 < float(f) <= 1]

@@ -5,7 +5,9 @@ which would count those images twice in the validation means. :class:`ShardSampl
 ``r`` of ``W`` the images ``r, r + W, r + 2W, ...`` and nothing else; ``SRSystem`` sums the
 per-image scores and image counts over ranks (``trainer.strategy.reduce``), so a DDP validation
 equals a single-process one. It subclasses ``DistributedSampler``, so Lightning keeps it instead of
-injecting its own.
+injecting its own. Lightning's ``UnrepeatedDistributedSampler`` shards the same way but asserts that
+every rank gets at least one image, so a 5-image set on 8 GPUs would stop the run; here a rank may
+get none (its sums are zero).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@
   on whole images (public ops). Per shape class up to 512x512 LR pixels the fastest is measured
   once (:mod:`srnet.deploy.plan`; ``DeployedNet.execution`` forces one); larger: ``banded``;
 * ``precision``: ``fp32`` (exact), ``bf16`` (CPU with native bf16, or CUDA), ``fp16`` (CUDA);
-  ``auto``: fp32 on CPU, fp16 on CUDA. Under ``torch.autocast`` the plain layers run.
+  ``auto``: :mod:`srnet.ops.precision` (fp32 on CPU, bf16 or fp16 on CUDA). Under ``torch.autocast`` the plain layers run.
 
 :meth:`DeployedNet.upscale_rgb` and :func:`srnet.deploy.rgb.upscale_into` add the colour path
 (RGB, grey, alpha; uint8 / 16-bit / float output) at LR resolution.
@@ -43,9 +43,10 @@ from srnet.deploy.plan import MAX_PLAIN_PIXELS, Planner, shape_class
 from srnet.nets.reparam import PhaseConvTail, reparameterize
 from srnet.nets.skip import RADIUS
 from srnet.nets.tails import PixelShuffleTail
+from srnet.ops.precision import DTYPES, NAMES, resolve
 
 log = logging.getLogger(__name__)
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = NAMES  # srnet.ops.precision: the one vocabulary
 BAND_ROWS = 32  # LR rows per band on CPU
 MIN_PART_ROWS = 24  # an image is split into one part per thread when each gets this many rows
 INTRA_BAND_PIXELS = 1 << 15  # LR pixels per band for ``banded-intra`` (measured: 128 rows at 256)
@@ -207,17 +208,12 @@ class DeployedNet(nn.Module):
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
-    """The dtype for ``precision`` on ``device`` (``auto``: fp16 on CUDA, fp32 on CPU)."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision={precision!r}: choose one of {PRECISIONS}")
-    if precision == "auto":
-        return torch.float16 if device.type == "cuda" else torch.float32  # measured fastest
-    if precision == "fp16" and device.type != "cuda":
-        raise ValueError(f"precision=fp16 needs a CUDA device (device is {device}); use fp32")
-    if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
+    """The dtype for ``precision`` on ``device`` (names and ``auto``: :mod:`srnet.ops.precision`)."""
+    name = resolve(precision, device)
+    if name == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
         log.warning("precision=bf16: this CPU has no native bf16 (AVX-512 BF16/AMX); it runs "
                     "about 10x slower than fp32 here")
-    return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    return DTYPES[name]
 
 
 def deploy(net: nn.Module, device: str | torch.device = "cpu",

@@ -116,11 +116,11 @@ class InferJob:
         tqdm.write(line)
 
     def evaluate_one(self, src: Path) -> None:
-        from srnet.infer.evaluate import score_pair
         from srnet.infer.upscaler import to_net_space
         from srnet.io.images import read_picture
         from srnet.ops.degradation import degrade, mod_crop
-        from srnet.ops.metrics import psnr, quantize, ssim
+        from srnet.ops.metrics import quantize
+        from srnet.ops.scoring import score
 
         if is_video_file(src):
             raise ValueError(f"{src}: mode=evaluate scores still images; use mode=upscale")
@@ -131,25 +131,24 @@ class InferJob:
             raise ValueError(f"{src}: {hr.shape[-1]}x{hr.shape[-2]} is too small to score at x{s} "
                              f"(SSIM needs 11x11 pixels after cropping {s} border pixels)")
         lr = degrade(hr, s, self.model.degradation)  # (1, 3, H/s, W/s)
-        scores = score_pair(None, lr, hr, s)  # the baselines
         sr = self.model.forward_tiled(to_net_space(lr, mode))  # (1, 1 or 3, H, W)
-        ref = to_net_space(hr, mode)
-        scores["model"] = (float(psnr(sr, ref, s)), float(ssim(sr, ref, s)))
+        scores = {m: (float(v["psnr"]), float(v["ssim"])) for m, v in score(sr, lr, hr, s).items()}
         self.rows.append((src.name, scores))
 
     def print_table(self) -> None:
+        from srnet.io.tables import markdown_table
+
         methods = ["model", "nearest", "bilinear", "bicubic"]
         print(f"\nY-PSNR (dB) / SSIM, border {self.model.scale} px, LR made by "
               f"{self.model.degradation} degradation of the inputs:")
-        print("| image | " + " | ".join(methods) + " |")
-        print("|---" * (1 + len(methods)) + "|")
-        for name, sc in self.rows:
-            print(f"| {name} | " + " | ".join(f"{sc[m][0]:.2f} / {sc[m][1]:.4f}" for m in methods) + " |")
+        rows = [[name, *(f"{sc[m][0]:.2f} / {sc[m][1]:.4f}" for m in methods)]
+                for name, sc in self.rows]
         if self.rows:
             mean = {m: [sum(sc[m][i] for _, sc in self.rows) / len(self.rows) for i in (0, 1)]
                     for m in methods}
-            print(f"| mean of {len(self.rows)} | "
-                  + " | ".join(f"{mean[m][0]:.2f} / {mean[m][1]:.4f}" for m in methods) + " |")
+            rows.append([f"mean of {len(self.rows)}",
+                         *(f"{mean[m][0]:.2f} / {mean[m][1]:.4f}" for m in methods)])
+        print(markdown_table(["image", *methods], rows))
 
     def run(self) -> int:
         cfg, n = self.cfg, len(self.inputs)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import torch
 
-PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+from srnet.ops.precision import DTYPES, NAMES, resolve
+
+PRECISIONS = NAMES  # srnet.ops.precision: the one vocabulary
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -22,9 +24,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 def check_precision(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` (None for fp32); fp16 needs a CUDA device."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision={precision!r}: choose one of {sorted(PRECISIONS)}")
-    if precision == "fp16" and device.type != "cuda":
-        raise ValueError(f"precision=fp16 needs a CUDA device (device is {device}); use fp32 or bf16")
-    return PRECISIONS[precision]
+    """The autocast dtype for ``precision`` on ``device`` (None: fp32, no autocast); the names
+    and ``auto`` are :mod:`srnet.ops.precision`'s."""
+    name = resolve(precision, device)
+    return None if name == "fp32" else DTYPES[name]

@@ -1,7 +1,7 @@
 """Scoring a network and the fixed-rule baselines on a set of HR (and optional LR) images.
 
 Used by ``scripts/evaluate.py`` and ``infer.py mode=evaluate``; the protocol is the one of
-:mod:`srnet.ops.metrics` and the same as training's validation (``SRSystem.score``), so a
+:mod:`srnet.ops.metrics` and the same as training's validation (``srnet.ops.scoring.score``), so a
 checkpoint's ``val/<set>/psnr`` and its evaluation here agree:
 
 * HR is mod-cropped to a multiple of the scale; LR is the set's given file (``lr="given"``) or
@@ -25,8 +25,8 @@ from torch import Tensor, nn
 from srnet.data.sources import DIV2K, PairedBenchmark, Record
 from srnet.infer.upscaler import to_net_space
 from srnet.io.images import to_tensor
-from srnet.ops.degradation import BASELINES, degrade, mod_crop, upscale
-from srnet.ops.metrics import psnr, ssim
+from srnet.ops.degradation import BASELINES, degrade, mod_crop
+from srnet.ops.scoring import score
 
 LR_MODES = ("given", "make")
 PROTOCOL = (
@@ -85,22 +85,6 @@ def load_pair(rec: Record, scale: int, lr: str = "given",
     return low, hr
 
 
-@torch.no_grad()
-def score_pair(net: nn.Module | None, lr: Tensor, hr: Tensor, scale: int,
-               methods: Sequence[str] = BASELINES) -> dict[str, tuple[float, float]]:
-    """method -> (Y-PSNR, SSIM) for one image pair (LR (1, 3, h, w), HR (1, 3, sh, sw))."""
-    out = {}
-    for method in methods:
-        up = upscale(lr, scale, method)  # (1, 3, sh, sw)
-        out[method] = (float(psnr(up, hr, scale)), float(ssim(up, hr, scale)))
-    if net is not None:
-        mode = net.cfg.color_mode
-        sr = net(to_net_space(lr, mode)).float()  # (1, C, sh, sw), C = 1 (Y) or 3 (RGB)
-        ref = to_net_space(hr, mode)
-        out["model"] = (float(psnr(sr, ref, scale)), float(ssim(sr, ref, scale)))
-    return out
-
-
 def evaluate(net: nn.Module | None, records: Iterable[Record], scale: int, lr: str = "given",
              degradation: str = "bicubic", methods: Sequence[str] = BASELINES,
              device: str | torch.device = "cpu") -> dict[str, dict[str, float]]:
@@ -124,9 +108,11 @@ def evaluate(net: nn.Module | None, records: Iterable[Record], scale: int, lr: s
     count = 0
     for rec in records:
         low, hr = (t.to(device) for t in load_pair(rec, scale, lr, degradation))
-        for method, (p, q) in score_pair(net, low, hr, scale, methods).items():
+        with torch.no_grad():
+            sr = None if net is None else net(to_net_space(low, net.cfg.color_mode))
+        for method, values in score(sr, low, hr, scale, methods).items():
             acc = sums.setdefault(method, [0.0, 0.0])
-            acc[0], acc[1] = acc[0] + p, acc[1] + q
+            acc[0], acc[1] = acc[0] + float(values["psnr"]), acc[1] + float(values["ssim"])
         count += 1
     if count == 0:
         raise ValueError("evaluate: no images")

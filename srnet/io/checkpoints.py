@@ -151,6 +151,18 @@ def load_net(source: str | os.PathLike, map_location="cpu") -> FSRCNN:
     return net.eval()
 
 
+def load_matching(net: nn.Module, source: str | os.PathLike) -> list[str]:
+    """Copy into ``net`` every tensor of a checkpoint / weights file whose name and shape match
+    (``model.init_from``: a body trained at another scale starts this one). Returns the names."""
+    _, _, state, path = read(source)
+    own = net.state_dict()
+    match = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not match:
+        raise CheckpointError(f"{path}: no tensor matches this network's names and shapes")
+    net.load_state_dict(match, strict=False)
+    return sorted(match)
+
+
 def check_compatible(net_cfg: dict, expected: dict, source: str | os.PathLike = "the checkpoint"
                      ) -> None:
     """Refuse a checkpoint whose architecture differs from what was asked.

@@ -15,8 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, ImageOps, PngImagePlugin
 from torch import Tensor
+from torchvision.io import ImageReadMode, decode_image
 
 from srnet.io.files import write_atomic
 from srnet.io.images16 import deep_format, read_deep, write_deep
@@ -34,6 +36,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".p
 ALPHA_SUFFIXES = (".png", ".tif", ".tiff", ".webp")  # formats that keep an alpha channel
 DEEP_SUFFIXES = (".png", ".tif", ".tiff")  # formats written at 16 bit
 FLOAT_SUFFIXES = (".tif", ".tiff")  # formats written as 32-bit float
+DECODE_SUFFIXES = (".png", ".jpg", ".jpeg")  # read_rgb decodes these with torchvision
 
 
 def is_image_file(path: str | Path) -> bool:
@@ -41,8 +44,19 @@ def is_image_file(path: str | Path) -> bool:
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
-    """Decode an image file to uint8 (H, W, 3) RGB, upright. Raises ``OSError`` naming the file."""
+    """Decode an image file to uint8 (H, W, 3) RGB, upright. Raises ``OSError`` naming the file.
+
+    8-bit PNG and JPEG (the training and benchmark sets) go through ``torchvision.io.decode_image``
+    (the same pixels as Pillow, faster); anything it does not decode to 8-bit RGB, through Pillow.
+    """
     path = Path(path)
+    if path.suffix.lower() in DECODE_SUFFIXES:
+        try:
+            img = decode_image(str(path), mode=ImageReadMode.RGB, apply_exif_orientation=True)
+            if img.dtype == torch.uint8:  # (3, H, W); 16-bit PNG: Pillow's conversion below
+                return img.permute(1, 2, 0).numpy().copy()
+        except (RuntimeError, ValueError):
+            pass  # corrupt or unusual (CMYK, ...): Pillow decodes it or says why not
     try:
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im)

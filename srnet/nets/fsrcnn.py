@@ -126,23 +126,3 @@ def build_net(cfg: dict | FSRCNNConfig) -> FSRCNN:
         raise ValueError(f"model.net has unknown keys {sorted(unknown)}; known: {sorted(known)}")
     return FSRCNN(FSRCNNConfig(**cfg))
 
-
-def load_matching(net: nn.Module, path: str) -> list[str]:
-    """Copy into ``net`` every tensor of a checkpoint / weights file whose name and shape match.
-
-    Reads Lightning checkpoints (``state_dict`` with ``net.`` prefixes) and plain weights files
-    (``{"state_dict": ...}``) with ``weights_only=True``. Returns the names copied.
-    """
-    import torch
-
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    state = blob.get("state_dict", blob) if isinstance(blob, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f"{path}: no state_dict found")
-    state = {k.removeprefix("net."): v for k, v in state.items()}
-    own = net.state_dict()
-    match = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    if not match:
-        raise ValueError(f"{path}: no tensor matches this network's names and shapes")
-    net.load_state_dict(match, strict=False)
-    return sorted(match)

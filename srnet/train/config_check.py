@@ -1,35 +1,34 @@
-"""Start-up validation of a composed training config: every mistake found before any work starts.
+"""Start-up: build what a training config describes, and name every mistake before any work starts.
 
-``srnet.train.run.train`` calls :func:`check_config` first; it raises one :class:`ConfigError`
-listing every problem, each naming the config key and the allowed values:
+``srnet.train.run.train`` calls :func:`build`. It builds the pieces in turn and collects the
+error each constructor raises, so the checks live once, in the objects that own them:
 
-* ``scale`` in ``srnet.nets.SCALES``; ``model.net.scale`` equal to it;
-* the architecture builds, and a ``deconv`` tail's kernel is a multiple of the scale unless
-  ``model.net.allow_checkerboard=true``;
-* ``data.patch_size`` / ``data.batch_size`` positive, ``data.patches_per_epoch`` at least one batch
-  (never an empty epoch);
-* every ``data.train`` / ``data.val`` source exists, and training images can hold one patch (plus
-  its context margin). Too-small images stop the run with their list, or, with
-  ``data.skip_bad=true``, are left out by the datamodule with the list printed (:func:`drop_small`);
-* ``trainer.precision`` is valid on this device (``srnet.train.precision.resolve_precision``);
-* ``ckpt_path`` (and ``model.init_from``) exist; a resumed checkpoint holds the same architecture
-  and scale as the config (``srnet.io.checkpoints.check_compatible``).
+* ``scale`` in ``srnet.nets.SCALES``, and ``model.net.scale`` equal to it (a config-level rule);
+* ``model``: the ``SRSystem`` (the network and its tail: a ``deconv`` kernel must be a multiple of
+  the scale unless ``model.net.allow_checkerboard=true``; the loss; ``model.init_from``);
+* ``data.train[i]`` / ``data.val.<name>``: each source, built on its own so its error names its key;
+* ``data``: the ``SRDataModule`` (sizes) and its ``setup("fit")``: the pre-flight check of every
+  file, and training images big enough for one patch (or, with ``data.skip_bad=true``, left out
+  and listed). The images are decoded here once; training reuses this datamodule;
+* ``trainer.precision`` (``srnet.train.precision.resolve_precision``);
+* ``ckpt_path``: exists, and holds the same architecture as ``model.net``.
 
+Every problem found is raised together as one :class:`ConfigError`.
 Check a config without training: ``python -m srnet.train.config_check [overrides ...]``.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from srnet.data.preflight import crop_side, too_small
 from srnet.nets import SCALES, FSRCNNConfig
 
-log = logging.getLogger("srnet")
 # Architecture fields that must match for a checkpoint to resume this config (tail_init and
 # allow_checkerboard only matter when building a fresh network).
 ARCH_KEYS = ("arch", "scale", "color_mode", "d", "s", "m", "tail", "tail_kernel", "skip")
@@ -43,123 +42,104 @@ class ConfigError(ValueError):
         super().__init__("invalid configuration:\n  - " + "\n  - ".join(problems))
 
 
-def _sources(cfg: DictConfig) -> tuple[list, list[str]]:
-    """Instantiate ``data.train`` / ``data.val`` and list their records; problems name the key."""
-    from srnet.data.sources import as_source
+@dataclass
+class Built:
+    """What a valid config builds: the run uses these objects as they are."""
 
-    problems, train = [], []
-    entries = [(f"data.train[{i}]", src) for i, src in enumerate(cfg.data.get("train") or [])]
-    entries += [(f"data.val.{name}", src) for name, src in (cfg.data.get("val") or {}).items()]
-    if not cfg.data.get("train"):
-        problems.append("data.train is empty: give at least one training source (a folder path "
-                        "or a source with _target_)")
-    if not cfg.data.get("val"):
-        problems.append("data.val is empty: give at least one validation set")
-    for key, src in entries:
-        try:
-            obj = src if isinstance(src, str) else hydra.utils.instantiate(src)  # str: a folder
-            records = as_source(obj).records()
-        except Exception as e:  # missing folder, no images, unknown _target_, bad arguments
-            problems.append(f"{key}: {e}")
-            continue
-        if not records:
-            problems.append(f"{key}: no images")
-        if key.startswith("data.train"):
-            train += records
-    return train, problems
+    model: Any  # srnet.train.module.SRSystem
+    datamodule: Any  # srnet.data.SRDataModule, set up for fitting
+    precision: str  # a Lightning precision flag
+    ckpt_path: str | None  # the checkpoint to resume, resolved (``last`` -> a file)
 
 
-def _check_data(cfg: DictConfig, scale: int | None) -> list[str]:
-    data, problems = cfg.data, []
-    for key in ("patch_size", "batch_size", "patches_per_epoch"):
-        value = data.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            problems.append(f"data.{key}={value!r}: must be a positive integer")
-    if not problems and data.patches_per_epoch < data.batch_size:
-        problems.append(f"data.patches_per_epoch={data.patches_per_epoch} is less than one batch "
-                        f"(data.batch_size={data.batch_size}): an epoch would have no step")
-    train, found = _sources(cfg)
-    problems += found
-    if scale is not None and train and isinstance(data.get("patch_size"), int) \
-            and data.patch_size >= 1:
-        small, need = too_small(train, scale, data.patch_size), crop_side(scale, data.patch_size)
-        if len(small) == len(train):
-            problems.append(f"data.patch_size={data.patch_size}: no training image is at least "
-                            f"{need}x{need} pixels at x{scale} (patch plus context); lower it")
-        elif small and not data.get("skip_bad", False):
-            problems.append(
-                f"data.patch_size={data.patch_size} at x{scale} needs training images of at least "
-                f"{need}x{need} pixels; {len(small)} are smaller (lower data.patch_size, or set "
-                f"data.skip_bad=true to leave them out): " + "; ".join(small[:20])
-                + (" ..." if len(small) > 20 else ""))
-    return problems
+def _message(err: BaseException) -> str:
+    """The constructor's own words: Hydra wraps them in an InstantiationException."""
+    while err.__cause__ is not None and type(err).__name__ == "InstantiationException":
+        err = err.__cause__
+    return str(err)
 
 
-def _check_checkpoints(cfg: DictConfig, net: FSRCNNConfig | None) -> list[str]:
+def _attempt(problems: list[str], key: str, make: Callable[[], Any]) -> Any:
+    """``make()``, or None with its error added to ``problems`` (prefixed by ``key`` unless the
+    message already starts with a config key)."""
+    try:
+        return make()
+    except Exception as e:  # any constructor error is a config problem to report, not a crash
+        msg = _message(e)
+        known = key.split(".")[0]
+        problems.append(msg if msg.startswith((key, f"{known}.", "scale=")) else f"{key}: {msg}")
+        return None
+
+
+def _sources(cfg: DictConfig, problems: list[str]) -> tuple[list, dict] | None:
+    """``data.train`` / ``data.val`` built one by one, so each error names its key."""
+    def one(src):
+        from srnet.data.sources import as_source
+
+        source = as_source(src if isinstance(src, str) else hydra.utils.instantiate(src))
+        if not source.records():
+            raise ValueError("no images")
+        return source
+
+    before = len(problems)
+    train = [_attempt(problems, f"data.train[{i}]", lambda s=s: one(s))
+             for i, s in enumerate(cfg.data.get("train") or [])]
+    val = {n: _attempt(problems, f"data.val.{n}", lambda s=s: one(s))
+           for n, s in (cfg.data.get("val") or {}).items()}
+    return (train, val) if len(problems) == before else None
+
+
+def _check_resume(cfg: DictConfig, model, problems: list[str]) -> str | None:
     from srnet.io.checkpoints import check_compatible, read
     from srnet.train.rundirs import resolve_ckpt_path
 
-    problems = []
-    init_from = cfg.model.get("init_from")
-    if init_from and not Path(str(init_from)).expanduser().is_file():
-        problems.append(f"model.init_from={init_from}: no such file")
-    try:
-        path = resolve_ckpt_path(cfg.get("ckpt_path"), cfg.paths.output_dir)
-    except FileNotFoundError as e:
-        return [*problems, str(e)]
-    if path is None:
-        return problems
-    try:
+    path = _attempt(problems, "ckpt_path",
+                    lambda: resolve_ckpt_path(cfg.get("ckpt_path"), cfg.paths.output_dir))
+    if path is None or model is None:
+        return path
+
+    def compatible() -> None:
         held, _, _, _ = read(path)
         held = {**FSRCNNConfig().to_dict(), "tail_kernel": None, **held}  # older files: defaults
-        if net is not None:
-            want = net.to_dict()
-            check_compatible(held, {k: want[k] for k in ARCH_KEYS}, f"ckpt_path={path}")
-    except ValueError as e:  # CheckpointError: unreadable, not srnet's, or another architecture
-        problems.append(str(e))
-    return problems
+        want = model.net.cfg.to_dict()
+        check_compatible(held, {k: want[k] for k in ARCH_KEYS}, f"ckpt_path={path}")
+
+    _attempt(problems, "ckpt_path", compatible)
+    return path
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Validate a composed training config (see the module docstring).
+def build(cfg: DictConfig) -> Built:
+    """Build the model, the datamodule (set up) and the trainer's precision of a composed config.
 
     Raises:
         ConfigError: listing every problem found.
     """
+    from srnet.train.precision import resolve_precision
+
     problems: list[str] = []
     scale = cfg.get("scale")
     if scale not in SCALES:
         problems.append(f"scale={scale!r} is not supported; choose one of {list(SCALES)}")
-        scale = None
-    net = None
-    net_dict = OmegaConf.to_container(cfg.model.net, resolve=True)
-    if scale is not None and net_dict.get("scale") != scale:
-        problems.append(f"model.net.scale={net_dict.get('scale')} differs from scale={scale}: set "
-                        "only the top-level `scale`")
-    elif scale is not None:
-        k = net_dict.get("tail_kernel")
-        if net_dict.get("tail", "deconv") == "deconv" and k is not None and int(k) % scale \
-                and not net_dict.get("allow_checkerboard"):
-            problems.append(
-                f"model.net.tail_kernel={k} is not a multiple of scale={scale}: the transposed "
-                f"convolution would print a checkerboard; allowed: multiples of {scale} "
-                f"(null picks {FSRCNNConfig(scale=scale).tail_kernel}), or set "
-                f"model.net.allow_checkerboard=true to build it anyway")
-        else:
-            try:
-                net = FSRCNNConfig(**net_dict)
-            except (TypeError, ValueError) as e:
-                problems.append(f"model.net: {e}")
-    try:
-        from srnet.train.precision import resolve_precision
-
-        resolve_precision(cfg.trainer.get("precision"), cfg.trainer.get("accelerator"))
-    except ValueError as e:
-        problems.append(str(e))
-    problems += _check_data(cfg, scale)
-    problems += _check_checkpoints(cfg, net)
+    net_scale = OmegaConf.select(cfg, "model.net.scale")
+    if scale in SCALES and net_scale != scale:
+        problems.append(f"model.net.scale={net_scale} differs from scale={scale}: set only the "
+                        "top-level `scale`")
+    model = _attempt(problems, "model", lambda: hydra.utils.instantiate(cfg.model)) \
+        if not problems else None
+    precision = _attempt(problems, "trainer.precision", lambda: resolve_precision(
+        cfg.trainer.get("precision"), cfg.trainer.get("accelerator")))
+    sources = _sources(cfg, problems)
+    datamodule = None
+    if sources is not None:
+        datamodule = _attempt(problems, "data", lambda: hydra.utils.instantiate(
+            cfg.data, train=sources[0], val=sources[1], _convert_="none"))
+    if datamodule is not None and not problems:  # decoding every image is worth it only now
+        if _attempt(problems, "data", lambda: datamodule.setup("fit") or True) is None:
+            datamodule = None
+    ckpt_path = _check_resume(cfg, model, problems)
     if problems:
         raise ConfigError(problems)
+    return Built(model, datamodule, precision, ckpt_path)
 
 
 if __name__ == "__main__":
@@ -168,14 +148,16 @@ if __name__ == "__main__":
     from hydra import compose, initialize_config_dir
     from hydra.core.hydra_config import HydraConfig
 
-    root = Path(__file__).resolve().parents[2]
-    with initialize_config_dir(str(root / "configs"), version_base="1.3"):
+    from srnet import CONFIG_DIR
+
+    root = Path.cwd()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         composed = compose("train", overrides=sys.argv[1:], return_hydra_config=True)
         composed.hydra.runtime.output_dir = str(root / "logs" / "config_check")
         composed.hydra.runtime.cwd = str(root)
         HydraConfig.instance().set_config(composed)
         try:
-            check_config(composed)
+            build(composed)
         except ConfigError as err:
             sys.exit(str(err))
     print("configuration OK")

@@ -22,10 +22,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from srnet.infer.upscaler import to_net_space
-from srnet.nets import build_net, load_matching
+from srnet.io.checkpoints import load_matching
+from srnet.nets import build_net
 from srnet.nets.tailfit import fit_tail
-from srnet.ops.degradation import BASELINES, upscale
-from srnet.ops.metrics import psnr, ssim
+from srnet.ops.degradation import BASELINES
+from srnet.ops.scoring import score
 
 LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
 
@@ -64,7 +65,13 @@ class SRSystem(L.LightningModule):
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         self.net = build_net(dict(net))
         if init_from:
-            copied = load_matching(self.net, init_from)
+            try:
+                copied = load_matching(self.net, init_from)
+            except FileNotFoundError:
+                raise FileNotFoundError(f"model.init_from={init_from}: no such file (nor a "
+                                        f"bundled name: x2, x3, x4)") from None
+            except ValueError as e:  # not an srnet file, or nothing in it fits this network
+                raise ValueError(f"model.init_from: {e}") from e
             print(f"init_from {init_from}: copied {len(copied)} tensors whose shapes match")
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.loss_fn = LOSSES[loss]
@@ -133,24 +140,17 @@ class SRSystem(L.LightningModule):
         self._val_sums = defaultdict(lambda: defaultdict(float))
         self.val_set_names = []
 
-    def score(self, lr: Tensor, hr: Tensor) -> dict[str, Tensor]:
-        """Per-image PSNR/SSIM (float64, (N,)) of the model and the baselines on RGB LR/HR."""
-        s = self.scale
-        sr = self.net(to_net_space(lr, self.color_mode)).float()  # (N, 1 or 3, sH, sW)
-        out = {"psnr": psnr(sr, hr, s), "ssim": ssim(sr, hr, s)}  # Y of both, in float64
-        for method in BASELINES:
-            up = upscale(lr, s, method)
-            out[f"psnr_{method}"], out[f"ssim_{method}"] = psnr(up, hr, s), ssim(up, hr, s)
-        return out
-
     def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         name = batch["set"]
         if name not in self.val_set_names:
             self.val_set_names.append(name)
-        scores = self.score(batch["lr"], batch["hr"])
+        lr, hr = batch["lr"], batch["hr"]  # RGB (N, 3, h, w), (N, 3, s*h, s*w)
+        sr = self.net(to_net_space(lr, self.color_mode))  # (N, 1 or 3, s*h, s*w)
         sums = self._val_sums[name]
-        for key, value in scores.items():
-            sums[key] += float(value.sum())
+        for method, values in score(sr, lr, hr, self.scale).items():
+            suffix = "" if method == "model" else f"_{method}"
+            for metric, per_image in values.items():
+                sums[metric + suffix] += float(per_image.sum())
         sums["count"] += batch["hr"].shape[0]
 
     def on_validation_epoch_end(self) -> None:

@@ -1,10 +1,11 @@
-"""Choosing ``trainer.precision``: ``auto`` and checks on Lightning's values.
+"""``trainer.precision``: srnet's precision names (``srnet.ops.precision``) or Lightning's flags.
 
-``auto`` (the default) gives ``bf16-mixed`` on a CUDA GPU that supports bfloat16 (Ampere and
-newer), ``16-mixed`` on an older CUDA GPU, and ``32-true`` elsewhere (CPU, MPS). Every other value
-Lightning accepts passes through unchanged, except ``bf16-*`` asked for on a CUDA GPU without
-bfloat16, which is refused here rather than failing later inside a kernel. The loss and the
-metrics are computed in fp32 whatever this says (``srnet.train.module``).
+``auto`` (the default), ``fp32``, ``bf16`` and ``fp16`` mean what they mean at inference
+(``srnet.ops.precision``: ``auto`` is bf16 on a CUDA GPU with bfloat16, fp16 on an older one,
+fp32 elsewhere) and become Lightning's ``32-true`` / ``bf16-mixed`` / ``16-mixed``. Lightning's
+own values pass through unchanged, except ``bf16-*`` on a CUDA GPU without bfloat16, which is
+refused here rather than failing later inside a kernel. The loss and the metrics are computed in
+fp32 whatever this says (``srnet.train.module``).
 
 Run ``python -m srnet.train.precision`` to print what ``auto`` picks on this machine.
 """
@@ -13,13 +14,17 @@ from __future__ import annotations
 
 import torch
 
+from srnet.ops.precision import NAMES, resolve
+
 # Lightning 2's precision flags (lightning.fabric.plugins.precision.precision), plus their aliases.
 LIGHTNING_PRECISIONS = ("64-true", "32-true", "16-true", "16-mixed", "bf16-true", "bf16-mixed",
                         "transformer-engine", "transformer-engine-float16")
-ALIASES = {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
-ALLOWED = ("auto", *LIGHTNING_PRECISIONS, *ALIASES)
+ALIASES = {"64": "64-true", "32": "32-true", "16": "16-mixed"}
+AS_LIGHTNING = {"fp32": "32-true", "bf16": "bf16-mixed", "fp16": "16-mixed"}
+ALLOWED = (*NAMES, *LIGHTNING_PRECISIONS, *ALIASES)
 # trainer.accelerator values that may land on a CUDA GPU.
 CUDA_ACCELERATORS = ("auto", "gpu", "cuda")
+KEY = "trainer.precision"
 
 
 def on_cuda(accelerator: str = "auto") -> bool:
@@ -31,30 +36,26 @@ def resolve_precision(precision: str | int | None = "auto", accelerator: str = "
     """The Lightning precision flag to train with.
 
     Args:
-        precision: ``trainer.precision``: ``auto`` (or None), or one of Lightning's values.
+        precision: ``trainer.precision``: an srnet name (``auto`` or None, ``fp32``, ``bf16``,
+            ``fp16``) or one of Lightning's values.
         accelerator: ``trainer.accelerator`` (``auto``, ``cpu``, ``gpu``, ``cuda``, ...).
 
     Returns:
-        A value of :data:`LIGHTNING_PRECISIONS` (aliases such as ``16`` or ``bf16`` expanded).
+        A value of :data:`LIGHTNING_PRECISIONS`.
 
     Raises:
-        ValueError: an unknown value, or bfloat16 asked for on a CUDA GPU without it.
+        ValueError: an unknown value, fp16 off CUDA, or bfloat16 on a CUDA GPU without it.
     """
     text = "auto" if precision is None else str(precision).strip().lower()
     if text not in ALLOWED:
-        raise ValueError(f"trainer.precision={precision!r} is not a precision; choose one of "
+        raise ValueError(f"{KEY}={precision!r} is not a precision; choose one of "
                          f"{', '.join(ALLOWED)}")
-    cuda = on_cuda(accelerator)
-    if text == "auto":
-        if not cuda:
-            return "32-true"
-        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    device = "cuda" if on_cuda(accelerator) else "cpu"
+    if text in NAMES:
+        return AS_LIGHTNING[resolve(text, device, KEY, precision)]
     text = ALIASES.get(text, text)
-    if text.startswith("bf16") and cuda and not torch.cuda.is_bf16_supported():
-        name = torch.cuda.get_device_name()
-        raise ValueError(f"trainer.precision={precision!r}: this GPU ({name}) has no bfloat16 "
-                         f"support; use trainer.precision=auto (picks 16-mixed here), 16-mixed "
-                         f"or 32-true")
+    if text.startswith("bf16"):
+        resolve("bf16", device, KEY, precision)  # refuses bf16 on a CUDA GPU without it
     return text
 
 

@@ -18,11 +18,10 @@ import torch
 from lightning.pytorch.callbacks import LearningRateMonitor
 from omegaconf import DictConfig
 
+from srnet.io.tables import markdown_table
 from srnet.ops.degradation import BASELINES
-from srnet.train.config_check import ConfigError, check_config
-from srnet.train.precision import resolve_precision
+from srnet.train.config_check import ConfigError, build
 from srnet.train.rng import RNGState
-from srnet.train.rundirs import resolve_ckpt_path
 
 log = logging.getLogger("srnet")
 
@@ -36,16 +35,15 @@ def instantiate_list(cfg: DictConfig | None) -> list:
 
 def results_table(metrics: dict[str, float], sets: list[str]) -> str:
     """Markdown table: rows model + baselines, columns PSNR / SSIM per validation set."""
-    head = "| method | " + " | ".join(f"{s} PSNR | {s} SSIM" for s in sets) + " |"
-    lines = [head, "|---" * (1 + 2 * len(sets)) + "|"]
+    rows = []
     for method in ("model", *BASELINES):
         suffix = "" if method == "model" else f"_{method}"
-        cells = []
+        cells = [method]
         for s in sets:
             p, q = metrics.get(f"val/{s}/psnr{suffix}"), metrics.get(f"val/{s}/ssim{suffix}")
-            cells += [f"{p:.2f}" if p is not None else "-", f"{q:.4f}" if q is not None else "-"]
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            cells += [None if p is None else f"{p:.2f}", None if q is None else f"{q:.4f}"]
+        rows.append(cells)
+    return markdown_table(["method", *(f"{s} {m}" for s in sets for m in ("PSNR", "SSIM"))], rows)
 
 
 def save_final_state(trainer: L.Trainer) -> None:
@@ -64,13 +62,12 @@ def save_final_state(trainer: L.Trainer) -> None:
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Run training as configured; returns the final validation metrics."""
-    check_config(cfg)  # every config mistake, named, before any work (srnet.train.config_check)
-    if cfg.get("seed") is not None:
+    if cfg.get("seed") is not None:  # before the network is built: its init is seeded
         L.seed_everything(cfg.seed, workers=True)
+    built = build(cfg)  # every config mistake, named, before any work (srnet.train.config_check)
     run_dir = Path(cfg.paths.output_dir)
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), run_dir)  # `last`: see srnet.train.rundirs
-    datamodule = hydra.utils.instantiate(cfg.data)
-    model = hydra.utils.instantiate(cfg.model)
+    model, datamodule, ckpt_path, precision = (built.model, built.datamodule, built.ckpt_path,
+                                               built.precision)
     callbacks = instantiate_list(cfg.get("callbacks"))
     callbacks.append(RNGState(cfg.get("seed")))  # random states in checkpoints: exact resume
     for cb in callbacks:  # e.g. srnet.train.callbacks.TensorBoardInspector logs the resolved config
@@ -79,7 +76,6 @@ def train(cfg: DictConfig) -> dict[str, float]:
     loggers = instantiate_list(cfg.get("logger"))
     if not loggers:  # logger=none: callbacks that only feed a logger would refuse to start
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
-    precision = resolve_precision(cfg.trainer.get("precision"), cfg.trainer.get("accelerator"))
     log.info("trainer.precision=%s -> %s", cfg.trainer.get("precision"), precision)
     trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
                                                  precision=precision)

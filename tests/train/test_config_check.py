@@ -11,7 +11,7 @@ from helpers import compose_train, make_data, tiny_overrides, write_images
 
 from srnet.io.checkpoints import save_weights
 from srnet.nets import build_net
-from srnet.train.config_check import ConfigError, check_config
+from srnet.train.config_check import ConfigError, build
 
 
 @pytest.fixture
@@ -23,12 +23,12 @@ def problems(tmp_path: Path, data: Path, *overrides: str) -> str:
     """The ConfigError text for the tiny config plus ``overrides``."""
     cfg = compose_train([*tiny_overrides(data), *overrides], tmp_path / "run")
     with pytest.raises(ConfigError) as err:
-        check_config(cfg)
+        build(cfg)
     return str(err.value)
 
 
 def test_valid_config_passes(tmp_path: Path, data: Path) -> None:
-    check_config(compose_train(tiny_overrides(data), tmp_path / "run"))
+    build(compose_train(tiny_overrides(data), tmp_path / "run"))
 
 
 def test_scale(tmp_path: Path, data: Path) -> None:
@@ -40,9 +40,9 @@ def test_scale(tmp_path: Path, data: Path) -> None:
 
 def test_tail_kernel_must_be_a_multiple_of_the_scale(tmp_path: Path, data: Path) -> None:
     msg = problems(tmp_path, data, "model.net.tail_kernel=7")
-    assert "model.net.tail_kernel=7 is not a multiple of scale=2" in msg
-    assert "model.net.allow_checkerboard=true" in msg and "null picks 8" in msg
-    check_config(compose_train([*tiny_overrides(data), "model.net.tail_kernel=7",
+    assert "model.net.tail_kernel=7 is not a multiple of the stride (scale=2)" in msg
+    assert "model.net.allow_checkerboard=true" in msg and "default 8" in msg
+    build(compose_train([*tiny_overrides(data), "model.net.tail_kernel=7",
                                 "model.net.allow_checkerboard=true"], tmp_path / "run"))
 
 
@@ -52,21 +52,20 @@ def test_patch_batch_and_epoch_sizes(tmp_path: Path, data: Path) -> None:
     msg = problems(tmp_path, data, "data.patches_per_epoch=2")
     assert "data.patches_per_epoch=2 is less than one batch (data.batch_size=4)" in msg
     msg = problems(tmp_path, data, "data.patch_size=30")  # needs 68 px, images are 40x48
-    assert "data.patch_size=30: no training image is at least 68x68" in msg
+    assert "data.patch_size=30 at scale 2 needs HR images of at least 68x68" in msg
+    msg = problems(tmp_path, data, "data.patch_size=0", "data.batch_size=-2")  # both, at once
+    assert "data.patch_size=0: must be a positive integer" in msg
+    assert "data.batch_size=-2: must be a positive integer" in msg
 
 
 def test_small_images_are_listed_or_skipped(tmp_path: Path, data: Path, caplog) -> None:
     small = write_images(data / "train", 1, 20, 30, seed=7, suffix=".jpg")[0]
     msg = problems(tmp_path, data)
-    assert "needs training images of at least 24x24" in msg and str(small) in msg
+    assert "needs HR images of at least 24x24" in msg and str(small) in msg
     assert "data.skip_bad=true" in msg
     cfg = compose_train([*tiny_overrides(data), "data.skip_bad=true"], tmp_path / "run")
-    check_config(cfg)
-    import hydra
-
-    dm = hydra.utils.instantiate(cfg.data)
     with caplog.at_level(logging.WARNING, logger="srnet"):
-        dm.setup("fit")
+        dm = build(cfg).datamodule  # set up: the run trains on this one
     assert len(dm.train_set.images) == 3
     assert str(small) in caplog.text and "leaving out 1 training image" in caplog.text
 
@@ -103,7 +102,7 @@ def test_ckpt_path_exists_and_matches(tmp_path: Path, data: Path) -> None:
     assert "cannot be read as a PyTorch checkpoint" in problems(tmp_path, data,
                                                                 f"ckpt_path={junk}")
     same = save_weights(build_net({"scale": 2, "d": 8, "s": 4, "m": 1}), tmp_path / "ok.pt")
-    check_config(compose_train([*tiny_overrides(data), f"ckpt_path={same}"], tmp_path / "run"))
+    build(compose_train([*tiny_overrides(data), f"ckpt_path={same}"], tmp_path / "run"))
 
 
 def test_all_problems_at_once_and_before_training(tmp_path: Path, data: Path) -> None:

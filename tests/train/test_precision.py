@@ -44,15 +44,23 @@ def test_lightning_values_pass_through(monkeypatch, asked, expected) -> None:
 
 def test_unknown_values_are_refused_with_the_allowed_ones(monkeypatch) -> None:
     fake_gpu(monkeypatch, False)
-    for bad in ("fp16", "mixed", 8, "bf16-auto"):
-        with pytest.raises(ValueError, match=r"trainer\.precision=.*auto, 64-true, 32-true"):
+    for bad in ("fp8", "mixed", 8, "bf16-auto"):
+        with pytest.raises(ValueError, match=r"trainer\.precision=.*auto, fp32, bf16, fp16, 64-true"):
             resolve_precision(bad)
+
+
+def test_srnet_names_mean_what_they_mean_at_inference(monkeypatch) -> None:
+    fake_gpu(monkeypatch, True, True)
+    assert [resolve_precision(p, "gpu") for p in ("fp32", "bf16", "fp16")] == [
+        "32-true", "bf16-mixed", "16-mixed"]
+    with pytest.raises(ValueError, match=r"trainer\.precision=fp16 needs a CUDA device"):
+        resolve_precision("fp16", "cpu")
 
 
 def test_bf16_on_a_gpu_without_it_is_refused(monkeypatch) -> None:
     fake_gpu(monkeypatch, True, bf16=False)
     for asked in ("bf16-mixed", "bf16", "bf16-true"):
-        with pytest.raises(ValueError, match=r"trainer\.precision=.*V100.*16-mixed or 32-true"):
+        with pytest.raises(ValueError, match=r"trainer\.precision=.*V100.*auto \(picks fp16"):
             resolve_precision(asked, "auto")
     assert resolve_precision("bf16-mixed", "cpu") == "bf16-mixed"  # CPU autocast has bf16
 
