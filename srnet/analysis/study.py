@@ -112,7 +112,17 @@ def columns(sets: Sequence[str]) -> list[tuple[str, str, int]]:
             for n in sets for m in ("psnr", "ssim")]
     return cols + [("flat", "ckb flat", 3), ("ramp", "ckb ramp", 3), ("real", "ckb real", 3),
                    ("params", "params", 0), ("macs", "MACs/px", 0), ("steps", "steps", 0),
-                   ("cpu_min", "train CPU min", 1)]
+                   ("cpu_min", "train CPU min", 1), ("late_gain", "holdout dB, last 40 %", 3)]
+
+
+def late_gain(curve: Sequence[tuple[int, float, float]], fraction: float = 0.4) -> float | None:
+    """Holdout PSNR gained over the last ``fraction`` of training, from ``(step, time, dB)``
+    points: how far from converged a run stopped (None without two points that far apart)."""
+    if len(curve) < 2:
+        return None
+    last_step, _, last = curve[-1]
+    earlier = [v for step, _, v in curve if step <= last_step * (1 - fraction)]
+    return last - earlier[-1] if earlier else None
 
 
 def cell(values: Sequence[float | None], decimals: int) -> str:

@@ -12,7 +12,7 @@ import torch
 from helpers import load_script, write_images
 from PIL import Image
 
-from srnet.analysis.study import cell, columns, macs_per_pixel, table
+from srnet.analysis.study import cell, columns, late_gain, macs_per_pixel, table
 from srnet.nets import FSRCNN
 from srnet.ops.degradation import degrade
 
@@ -27,6 +27,13 @@ def test_cells_and_table():
     lines = text.splitlines()
     assert lines[0].startswith("| method | n | Gen PSNR | Gen SSIM | ckb flat")
     assert lines[3].startswith("| deconv | 1 | 31.00 | - |")
+
+
+def test_late_gain_is_the_rise_over_the_last_40_percent():
+    curve = [(999, 0.0, 30.0), (1999, 0.0, 31.0), (2999, 0.0, 31.5), (3999, 0.0, 31.7),
+             (4999, 0.0, 31.8)]
+    assert late_gain(curve) == pytest.approx(31.8 - 31.5)  # from step 2999 (<= 0.6 * 4999)
+    assert late_gain(curve[:1]) is None and late_gain([]) is None
 
 
 def test_macs_per_pixel_counts_the_subpixel_deconv():
