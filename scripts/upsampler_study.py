@@ -50,6 +50,7 @@ from srnet.analysis.study import (
 )
 from srnet.analysis.study_figure import scale_block, study_figure
 from srnet.cli import parse_kv
+from srnet.io.checkpoints import trained_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {  # name -> what it is (configs/experiment/study_<name>.yaml)
@@ -123,18 +124,11 @@ def train_all(jobs: list[tuple[str, int, int, Path]], args: dict) -> None:
         info = {"command": cmd, "returncode": proc.returncode,
                 "cpu_min": (usage.ru_utime + usage.ru_stime) / 60,
                 "wall_min": (time.perf_counter() - t0) / 60, "threads": args["threads"],
-                "steps": steps_of(run_dir / "checkpoints" / "last.ckpt")}
+                "steps": trained_steps(run_dir / "checkpoints" / "last.ckpt")}
         (run_dir / "run.json").write_text(json.dumps(info, indent=1))
         state = "finished" if proc.returncode == 0 else f"FAILED ({proc.returncode}, see train.log)"
         print(f"{state} {run_dir}: {info['cpu_min']:.1f} CPU min, {info['steps']} steps",
               flush=True)
-
-
-def steps_of(ckpt: Path) -> int | None:
-    """Optimizer steps recorded in a Lightning checkpoint (None if it is not there)."""
-    if not ckpt.exists():
-        return None
-    return int(torch.load(ckpt, map_location="cpu", weights_only=True).get("global_step", 0))
 
 
 def report(args: dict, runs: dict[tuple[str, int, int], Path]) -> None:

@@ -163,6 +163,17 @@ def load_matching(net: nn.Module, source: str | os.PathLike) -> list[str]:
     return sorted(match)
 
 
+def trained_steps(path: str | os.PathLike) -> int | None:
+    """The optimiser steps a Lightning checkpoint records (None: no such file)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return int(torch.load(path, map_location="cpu", weights_only=True).get("global_step", 0))
+    except Exception as e:  # corrupt or not a checkpoint
+        raise CheckpointError(f"{path} cannot be read as {_load_failure(e)}") from e
+
+
 def check_compatible(net_cfg: dict, expected: dict, source: str | os.PathLike = "the checkpoint"
                      ) -> None:
     """Refuse a checkpoint whose architecture differs from what was asked.

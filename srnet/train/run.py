@@ -14,10 +14,10 @@ from pathlib import Path
 
 import hydra
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import LearningRateMonitor
 from omegaconf import DictConfig
 
+from srnet.io.checkpoints import trained_steps
 from srnet.io.tables import markdown_table
 from srnet.ops.degradation import BASELINES
 from srnet.train.config_check import ConfigError, build
@@ -54,9 +54,7 @@ def save_final_state(trainer: L.Trainer) -> None:
     if cb is None or not cb.save_last or not cb.dirpath:
         return
     last = Path(cb.dirpath) / "last.ckpt"
-    held = torch.load(last, map_location="cpu", weights_only=True)["global_step"] \
-        if last.is_file() else None
-    if held != trainer.global_step:
+    if trained_steps(last) != trainer.global_step:
         trainer.save_checkpoint(last)
 
 
