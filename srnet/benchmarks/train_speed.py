@@ -26,6 +26,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from lightning.pytorch.utilities import rank_zero_only
 
 from srnet.cli import parse_kv
 from srnet.data import ImageFolder, SampleImages, SRDataModule
@@ -93,7 +94,7 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
         patch_size: int = 32, paths: tuple[str, ...] = PATHS, num_workers: int | None = None,
         data_dir: str | None = None, net: dict | None = None, channels_last: bool = False,
         compile: bool = False, patches_per_epoch: int = 48000, seed: int = 0,
-        subpixel: bool = True) -> list[dict]:
+        subpixel: bool = True, devices: int = 1) -> list[dict]:
     """Time training for every (path, precision); returns one plain dict per combination.
 
     Args:
@@ -113,6 +114,8 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
         subpixel: train the deconv tail through its sub-pixel form (False: ``ConvTranspose2d``).
         patches_per_epoch: epoch length that ``epoch_s`` is given for.
         seed: seeds weights and crops (both paths cut the same patches).
+        devices: processes (``trainer=ddp`` on CPU: set ``OMP_NUM_THREADS`` for their threads);
+            throughput counts the patches of all of them.
     """
     device = "cuda" if device == "gpu" else device
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -141,14 +144,15 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
                 model.net.tail.subpixel = subpixel
             timer = StepTimer(warmup, device)
             trainer = L.Trainer(
-                accelerator=accelerator, devices=1, precision=precision,
+                accelerator=accelerator, devices=devices, precision=precision,
+                strategy="ddp" if devices > 1 else "auto",
                 max_steps=warmup + steps, limit_val_batches=0, num_sanity_val_steps=0,
                 logger=False, enable_checkpointing=False, enable_progress_bar=False,
                 enable_model_summary=False, benchmark=accelerator == "gpu", callbacks=[timer])
             trainer.fit(model, datamodule=dm)
             seconds = timer.end - timer.start
             peak, mem_kind = _peak_mb(device)
-            rate = steps * batch_size / seconds
+            rate = steps * batch_size * devices / seconds  # every process's patches
             rows.append({
                 "part": "train", "device": _device_name(device), "path": path,
                 "precision": precision, "batch_size": batch_size, "scale": scale,
@@ -158,7 +162,7 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
                 "patches_per_s": rate, "step_ms": 1000 * seconds / steps,
                 "epoch_s": patches_per_epoch / rate, "patches_per_epoch": patches_per_epoch,
                 "peak_mem_mb": peak, "mem_kind": mem_kind, "torch": torch.__version__,
-                "threads": torch.get_num_threads()})
+                "threads": torch.get_num_threads(), "devices": devices})
     return rows
 
 
@@ -183,7 +187,7 @@ def defaults() -> dict:
     return {"device": "cpu", "precision": None, "path": list(PATHS), "batch_size": 64,
             "steps": 20, "warmup": 5, "scale": 2, "patch_size": 32, "num_workers": None,
             "data_dir": None, "d": NET["d"], "s": NET["s"], "m": NET["m"],
-            "channels_last": False, "compile": False, "json": None}
+            "channels_last": False, "compile": False, "devices": 1, "json": None}
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -197,9 +201,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     paths = (a["path"],) if isinstance(a["path"], str) else tuple(a["path"])
     rows = run(a["device"], precisions, a["batch_size"], a["steps"], a["warmup"], a["scale"],
                a["patch_size"], paths, a["num_workers"], a["data_dir"], net,
-               channels_last=a["channels_last"], compile=a["compile"])
+               channels_last=a["channels_last"], compile=a["compile"], devices=a["devices"])
+    if rank_zero_only.rank != 0:  # the other DDP processes: rank 0 reports
+        return rows
     print(f"Training throughput on {rows[0]['device']}, torch {rows[0]['torch']}, "
-          f"{rows[0]['threads']} threads, FSRCNN d={net['d']} s={net['s']} m={net['m']}, "
+          f"{a['devices']} process(es) x {rows[0]['threads']} threads, FSRCNN d={net['d']} s={net['s']} m={net['m']}, "
           f"x{a['scale']}, LR patch {a['patch_size']}, "
           f"channels_last={a['channels_last']}, compile={a['compile']}:")
     print(table(rows))

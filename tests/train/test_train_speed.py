@@ -84,3 +84,25 @@ def test_compiled_training_step_matches_eager() -> None:
     compiled.load_state_dict(eager.state_dict())
     x = torch.rand(2, 1, 12, 12)
     torch.testing.assert_close(compiled.train_net(x), eager.train_net(x), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_two_process_ddp_row_counts_both_processes(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    write_images(tmp_path / "hr", 3, 40, 52)
+    out = tmp_path / "rows.json"
+    cmd = [sys.executable, "-m", "srnet.benchmarks.train_speed", "devices=2", "steps=2",
+           "warmup=1", "batch_size=4", "patch_size=6", "path=dataloader", "precision=32-true",
+           f"data_dir={tmp_path / 'hr'}", "d=8", "s=4", "m=1", f"json={out}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("| dataloader | 32-true | 4 |") == 1  # rank 0 reports, once
+    (row,) = json.loads(out.read_text())
+    assert row["devices"] == 2
+    assert row["patches_per_s"] == pytest.approx(2 * 4 * 2 / (row["step_ms"] * 2 / 1000))
