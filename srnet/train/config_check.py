@@ -134,8 +134,11 @@ def build(cfg: DictConfig) -> Built:
         datamodule = _attempt(problems, "data", lambda: hydra.utils.instantiate(
             cfg.data, train=sources[0], val=sources[1], _convert_="none"))
     if datamodule is not None and not problems:  # decoding every image is worth it only now
-        if _attempt(problems, "data", lambda: datamodule.setup("fit") or True) is None:
-            datamodule = None
+        def set_up():
+            datamodule.setup("fit")  # the pre-flight check, too-small images, rescaled copies
+            return datamodule
+
+        datamodule = _attempt(problems, "data", set_up)
     ckpt_path = _check_resume(cfg, model, problems)
     if problems:
         raise ConfigError(problems)
