@@ -194,15 +194,25 @@ class ResizeConvTail(nn.Module):
 class BedOfNailsTail(nn.Module):
     """Zero insertion (bed of nails) by ``scale``, then a convolution.
 
-    Mathematically a transposed convolution in disguise: kept for the upsampler study.
+    Mathematically a transposed convolution in disguise: kept for the upsampler study. The
+    parameters are the HR convolution's; the forward computes the same function at LR resolution
+    (a convolution after zero insertion is a transposed convolution with the flipped kernel,
+    stride ``scale``, padding ``kernel // 2``: its sub-pixel form), without multiplying zeros.
     """
 
     def __init__(self, c_in: int, c_out: int, scale: int, kernel: int = 9) -> None:
         super().__init__()
+        if kernel % 2 == 0:
+            raise ValueError(f"bed of nails: the convolution's kernel must be odd, got {kernel}")
         self.scale = scale
         self.conv = nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2)
 
     def forward(self, x: Tensor) -> Tensor:
+        w = self.conv.weight.flip(-2, -1).transpose(0, 1)  # (c_in, c_out, k, k) deconv weight
+        return subpixel_deconv(x, w, self.conv.bias, self.scale, self.conv.padding)
+
+    def forward_nails(self, x: Tensor) -> Tensor:
+        """The literal computation: zeros inserted at HR resolution, then the convolution."""
         n, c, h, w = x.shape
         up = x.new_zeros(n, c, h * self.scale, w * self.scale)
         up[..., :: self.scale, :: self.scale] = x  # each value at the top-left of its block

@@ -95,3 +95,20 @@ def test_training_works_after_a_first_forward_in_inference_mode():
         tail(x)
     tail(x).sum().backward()  # the cached index must not be an inference tensor
     assert tail.deconv.weight.grad is not None
+
+
+@pytest.mark.parametrize("scale,kernel", [(2, 9), (3, 9), (4, 9), (3, 5)])
+def test_bed_of_nails_trains_through_the_same_function(scale: int, kernel: int) -> None:
+    from srnet.nets.tails import BedOfNailsTail
+
+    torch.manual_seed(scale)
+    tail = BedOfNailsTail(6, 2, scale, kernel).double()
+    x = torch.randn(2, 6, 7, 5, dtype=torch.float64, requires_grad=True)  # odd sizes
+    fast, slow = tail(x), tail.forward_nails(x)
+    assert fast.shape == slow.shape == (2, 2, 7 * scale, 5 * scale)
+    torch.testing.assert_close(fast, slow, atol=1e-10, rtol=0)
+    g = torch.randn_like(fast)
+    grads = [torch.autograd.grad((y * g).sum(), [x, tail.conv.weight, tail.conv.bias])
+             for y in (tail(x), tail.forward_nails(x))]
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
