@@ -23,7 +23,9 @@ Keys (``key=value``): ``variants``, ``scales``, ``seeds``, ``out`` (runs; defaul
 ``docs`` (default docs/), ``reuse`` (true: keep runs that finished, train only the missing ones;
 ``--reuse`` works too), ``jobs``, ``threads``, ``data_root`` (holding ``benchmark/<set>``),
 ``sets``, ``train`` (extra Hydra overrides for every run, each quoted inside the list as Hydra's
-grammar wants: ``'train=["trainer.max_steps=300"]'``).
+grammar wants: ``'train=["trainer.max_steps=300"]'``), ``keep`` (a folder: after the report, copy
+each run's final weights, ``run.json`` and ``holdout.json`` there; ``out=<that folder>
+reuse=true`` then reports from them alone: how the committed ``checkpoints/study`` is made).
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ UNEVEN_KERNEL = {2: 9, 3: 7, 4: 10}  # k % s != 0 near FSRCNN's 8 / 9 / 12
 def defaults() -> dict:
     return {"variants": list(VARIANTS), "scales": [2, 3], "seeds": [0, 1],
             "out": str(ROOT / "logs" / "study"), "docs": str(ROOT / "docs"), "reuse": False,
-            "jobs": 1, "threads": 1, "sets": ["Set5", "Set14"], "train": [],
+            "jobs": 1, "threads": 1, "sets": ["Set5", "Set14"], "train": [], "keep": None,
             "data_root": os.environ.get("SRNET_DATA", str(ROOT.parent / "shared" / "datasets"))}
 
 
@@ -91,10 +93,48 @@ def run_command(variant: str, scale: int, seed: int, run_dir: Path, extra: list[
     return cmd + list(extra)
 
 
+def final_weights(run_dir: Path) -> Path | None:
+    """A run's final weights: its ``last.ckpt``, or the ``weights.pt`` that ``keep=`` saved."""
+    for path in (run_dir / "checkpoints" / "last.ckpt", run_dir / "weights.pt"):
+        if path.is_file():
+            return path
+    return None
+
+
 def finished(run_dir: Path) -> bool:
     info = run_dir / "run.json"
     return (info.exists() and json.loads(info.read_text()).get("returncode") == 0
-            and (run_dir / "checkpoints" / "last.ckpt").exists())
+            and final_weights(run_dir) is not None)
+
+
+def holdout_curve(run_dir: Path) -> list:
+    """``[(step, time, dB)]`` of ``val/holdout/psnr``: ``holdout.json`` if saved, else read from
+    the run's TensorBoard logs and saved there (empty for a run trained with logger=none)."""
+    saved = run_dir / "holdout.json"
+    if saved.is_file():
+        return [tuple(p) for p in json.loads(saved.read_text())]
+    try:
+        curve = read_scalars(run_dir, ["val/holdout/psnr"])["val/holdout/psnr"]
+    except FileNotFoundError:
+        return []
+    saved.write_text(json.dumps(curve))
+    return curve
+
+
+def keep_runs(runs: dict[tuple[str, int, int], Path], keep: Path) -> None:
+    """Copy what the report needs of every finished run (weights without optimiser state,
+    ``run.json``, ``holdout.json``: ~60 kB a run) to ``keep``, in the same layout."""
+    from srnet.io.checkpoints import load_net, save_weights
+
+    for (variant, scale, seed), run_dir in runs.items():
+        if not finished(run_dir):
+            continue
+        dest = keep / f"x{scale}" / variant / f"seed{seed}"
+        dest.mkdir(parents=True, exist_ok=True)
+        save_weights(load_net(final_weights(run_dir)), dest / "weights.pt")
+        shutil.copyfile(run_dir / "run.json", dest / "run.json")
+        (dest / "holdout.json").write_text(json.dumps(holdout_curve(run_dir)))
+    print(f"kept the runs' weights, run.json and holdout.json in {keep}")
 
 
 def train_all(jobs: list[tuple[str, int, int, Path]], args: dict) -> None:
@@ -151,13 +191,10 @@ def report(args: dict, runs: dict[tuple[str, int, int], Path]) -> None:
                 if not finished(run_dir):
                     print(f"missing: {run_dir} (not trained or failed); left out of the table")
                     continue
-                row, views = measure_net(load_net(run_dir / "checkpoints" / "last.ckpt"), pairs)
+                row, views = measure_net(load_net(final_weights(run_dir)), pairs)
                 info = json.loads((run_dir / "run.json").read_text())
-                try:
-                    curve = read_scalars(run_dir, ["val/holdout/psnr"])["val/holdout/psnr"]
-                except FileNotFoundError:  # a run trained with logger=none
-                    curve = []
-                row.update(steps=info["steps"], cpu_min=info["cpu_min"], late_gain=late_gain(curve))
+                row.update(steps=info["steps"], cpu_min=info["cpu_min"],
+                           late_gain=late_gain(holdout_curve(run_dir)))
                 rows.setdefault(variant, []).append(row)
                 records.append({"variant": variant, "scale": scale, "seed": seed, **row})
                 if variant not in shown:
@@ -194,6 +231,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"training {len(todo)} of {len(runs)} runs", flush=True)
         train_all(todo, args)
     report(args, runs)
+    if args["keep"]:
+        keep_runs(runs, Path(args["keep"]))
 
 
 if __name__ == "__main__":

@@ -97,5 +97,14 @@ def test_study_end_to_end_and_reuse(tmp_path, monkeypatch):
         raise AssertionError("reuse=true must not train finished runs")
 
     monkeypatch.setattr(study.subprocess, "Popen", no_training)
-    study.main([*argv, "reuse=true"])
+    study.main([*argv, "reuse=true", f"keep={tmp_path / 'kept'}"])
     assert (tmp_path / "docs" / "study_results.md").read_text() == md
+
+    # the kept runs (weights, run.json, holdout.json) alone give the same table
+    kept = tmp_path / "kept" / "x2" / "deconv" / "seed0"
+    assert sorted(p.name for p in kept.iterdir()) == ["holdout.json", "run.json", "weights.pt"]
+    (tmp_path / "docs" / "study_results.md").unlink()
+    study.main([*[a for a in argv if not a.startswith("out=")], f"out={tmp_path / 'kept'}",
+                "reuse=true"])
+    assert (tmp_path / "docs" / "study_results.md").read_text() == md.replace(
+        str(tmp_path / "runs"), str(tmp_path / "kept"))
