@@ -121,6 +121,17 @@ def holdout_curve(run_dir: Path) -> list:
     return curve
 
 
+def portable(cmd: list[str]) -> list[str]:
+    """A run's command as anyone would type it in a checkout: ``python train.py ...``, with the
+    run folder relative to the project (``logs/study/...``)."""
+    def rel(arg: str) -> str:
+        key, sep, value = arg.rpartition("=")
+        tail = value.rsplit("/logs/study/", 1)
+        return f"{key}{sep}logs/study/{tail[1]}" if len(tail) == 2 else arg
+
+    return ["python", Path(cmd[1]).name, *map(rel, cmd[2:])]
+
+
 def keep_runs(runs: dict[tuple[str, int, int], Path], keep: Path) -> None:
     """Copy what the report needs of every finished run (weights without optimiser state,
     ``run.json``, ``holdout.json``: ~60 kB a run) to ``keep``, in the same layout."""
@@ -132,7 +143,9 @@ def keep_runs(runs: dict[tuple[str, int, int], Path], keep: Path) -> None:
         dest = keep / f"x{scale}" / variant / f"seed{seed}"
         dest.mkdir(parents=True, exist_ok=True)
         save_weights(load_net(final_weights(run_dir)), dest / "weights.pt")
-        shutil.copyfile(run_dir / "run.json", dest / "run.json")
+        info = json.loads((run_dir / "run.json").read_text())
+        info["command"] = portable(info["command"])
+        (dest / "run.json").write_text(json.dumps(info, indent=1))
         (dest / "holdout.json").write_text(json.dumps(holdout_curve(run_dir)))
     print(f"kept the runs' weights, run.json and holdout.json in {keep}")
 
