@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, PngImagePlugin
 from torch import Tensor
-from torchvision.io import ImageReadMode, decode_image
 
 from srnet.io.files import write_atomic
 from srnet.io.images16 import deep_format, read_deep, write_deep
@@ -51,6 +50,8 @@ def read_rgb(path: str | Path) -> np.ndarray:
     """
     path = Path(path)
     if path.suffix.lower() in DECODE_SUFFIXES:
+        from torchvision.io import ImageReadMode, decode_image  # on first use: a slow import
+
         try:
             img = decode_image(str(path), mode=ImageReadMode.RGB, apply_exif_orientation=True)
             if img.dtype == torch.uint8:  # (3, H, W); 16-bit PNG: Pillow's conversion below
