@@ -118,8 +118,11 @@ def too_small(records: list, scale: int, patch_size: int) -> list[str]:
     """``"<name> (<side> px)"`` for each training image too small for one patch."""
     need = crop_side(scale, patch_size)
     sides = [(r, min_side(r)) for r in records]
-    return [f"{r.hr if isinstance(r.hr, (str, Path)) else r.name} (shorter side {side} px)"
-            for r, side in sides if side is not None and side < need]
+    return [_label(r, side) for r, side in sides if side is not None and side < need]
+
+
+def _label(record, side: int) -> str:
+    return f"{record.hr if isinstance(record.hr, (str, Path)) else record.name} (shorter side {side} px)"
 
 
 def drop_small(records: list, scale: int, patch_size: int) -> list:
@@ -129,8 +132,9 @@ def drop_small(records: list, scale: int, patch_size: int) -> list:
         ValueError: when no image is left (never an empty epoch).
     """
     need = crop_side(scale, patch_size)
-    keep = [r for r in records if (min_side(r) or need) >= need]
-    small = too_small(records, scale, patch_size)
+    sides = [(r, min_side(r)) for r in records]  # each header read once
+    keep = [r for r, side in sides if (side or need) >= need]
+    small = [_label(r, side) for r, side in sides if side is not None and side < need]
     if small:
         log.warning("data.skip_bad: leaving out %d training image(s) smaller than %dx%d "
                     "(data.patch_size=%d at x%d plus context):\n  %s", len(small), need, need,
