@@ -8,16 +8,24 @@ from __future__ import annotations
 from srnet.benchmarks.train_speed import run
 from srnet.io.tables import markdown_table
 
-# The training forward before and after the sub-pixel rewrite (srnet.nets.subpixel): the old
-# default trained the ConvTranspose2d in NCHW; the new one trains its sub-pixel form in NHWC.
-FORWARDS = {"old: ConvTranspose2d, NCHW": {"subpixel": False, "channels_last": False},
-            "new: sub-pixel, channels_last": {"subpixel": True, "channels_last": True}}
+# The training forward before and after (srnet.train.throughput): the old default trained the
+# ConvTranspose2d eagerly in NCHW; the new default trains its sub-pixel form (srnet.nets.subpixel)
+# through torch.compile in NCHW (fits of >= 1000 steps on a CPU with a C++ compiler), or eagerly
+# in NHWC where it cannot compile.
+FORWARDS = {"old: ConvTranspose2d, NCHW": {"subpixel": False, "channels_last": False,
+                                           "compile": False},
+            "new: sub-pixel, compiled, NCHW": {"subpixel": True, "channels_last": False,
+                                               "compile": True},
+            "new, eager: sub-pixel, NHWC": {"subpixel": True, "channels_last": True,
+                                            "compile": False}}
 
 
 def compare_forwards(device: str = "cpu", scales: tuple[int, ...] = (2, 3, 4),
                      batch_size: int = 64, steps: int = 30, warmup: int = 5,
                      rounds: int = 2) -> list[dict]:
-    """Old and new training forward, per scale, interleaved ``rounds`` times (best kept), fp32."""
+    """Old and new training forwards, per scale, interleaved ``rounds`` times (best kept), fp32.
+
+    Compiling happens in the untimed warm-up steps."""
     best: dict[tuple[int, str], dict] = {}
     for _ in range(rounds):
         for s in scales:

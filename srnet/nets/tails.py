@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from srnet.nets.subpixel import check_family, subpixel_deconv
+from srnet.nets.subpixel import check_family, compact_index, subpixel_deconv
 
 DEFAULT_KERNEL = {2: 8, 3: 9, 4: 12}
 TAILS = ("deconv", "pixelshuffle", "resize_conv", "bed_of_nails")
@@ -145,6 +145,7 @@ class DeconvTail(nn.Module):
         check_family(self.deconv.stride, self.deconv.kernel_size, self.deconv.padding,
                      self.deconv.output_padding)
         self.subpixel = subpixel
+        self.plan = compact_index(kernel, kernel, scale, pad, pad)  # the sub-pixel re-indexing
         self.reset_parameters(init)
 
     @torch.no_grad()
@@ -163,7 +164,7 @@ class DeconvTail(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if self.subpixel:  # (N, c_in, H, W) -> (N, c_out, s*H, s*W)
             return subpixel_deconv(x, self.deconv.weight, self.deconv.bias, self.scale,
-                                   self.deconv.padding)
+                                   self.deconv.padding, self.plan)
         return self.deconv(x)
 
 
@@ -206,10 +207,11 @@ class BedOfNailsTail(nn.Module):
             raise ValueError(f"bed of nails: the convolution's kernel must be odd, got {kernel}")
         self.scale = scale
         self.conv = nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2)
+        self.plan = compact_index(kernel, kernel, scale, kernel // 2, kernel // 2)
 
     def forward(self, x: Tensor) -> Tensor:
         w = self.conv.weight.flip(-2, -1).transpose(0, 1)  # (c_in, c_out, k, k) deconv weight
-        return subpixel_deconv(x, w, self.conv.bias, self.scale, self.conv.padding)
+        return subpixel_deconv(x, w, self.conv.bias, self.scale, self.conv.padding, self.plan)
 
     def forward_nails(self, x: Tensor) -> Tensor:
         """The literal computation: zeros inserted at HR resolution, then the convolution."""

@@ -18,6 +18,7 @@ from collections import defaultdict
 
 import lightning as L
 import torch
+from lightning.pytorch.utilities import rank_zero_info
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -27,6 +28,7 @@ from srnet.nets import build_net
 from srnet.nets.tailfit import fit_tail
 from srnet.ops.degradation import BASELINES
 from srnet.ops.scoring import score
+from srnet.train.throughput import check_choice, resolve_channels_last, resolve_compile
 
 LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
 
@@ -49,15 +51,17 @@ class SRSystem(L.LightningModule):
             ``init_from`` a body trained at another scale, this starts the new scale's tail.
         tail_lr_scale: the tail's learning rate as a multiple of the optimiser's (FSRCNN trains
             its deconvolution at 0.1x: its gradients are much larger than the body's).
-        channels_last: keep weights and training inputs in NHWC memory layout (``model.channels_last``).
-        compile: run training steps through ``torch.compile(net)`` (``model.compile``); checkpoints
-            keep the plain network's parameter names, validation runs eagerly (whole images of
+        channels_last: NHWC weights and training inputs (``model.channels_last``: auto / true /
+            false; auto: only when the forward is eager, :mod:`srnet.train.throughput`).
+        compile: train through ``torch.compile(net)`` (``model.compile``: auto / true / false;
+            decided at the start of each fit, :mod:`srnet.train.throughput`); checkpoints keep
+            the plain network's parameter names, validation runs eagerly (whole images of
             varying sizes would recompile).
     """
 
     def __init__(self, net: dict, loss: str = "l1", optimizer=None, scheduler=None,
                  degradation: str = "bicubic", init_from: str | None = None,
-                 channels_last: bool = True, compile: bool = False,
+                 channels_last: bool | str = "auto", compile: bool | str = "auto",
                  tail_lr_scale: float = 1.0, tail_fit_batches: int = 0) -> None:
         super().__init__()
         if loss not in LOSSES:
@@ -75,10 +79,13 @@ class SRSystem(L.LightningModule):
             print(f"init_from {init_from}: copied {len(copied)} tensors whose shapes match")
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.loss_fn = LOSSES[loss]
-        if channels_last:
+        self.throughput = (check_choice("model.compile", compile),
+                           check_choice("model.channels_last", channels_last))
+        self.channels_last = channels_last is True
+        if self.channels_last:
             self.net.to(memory_format=torch.channels_last)
         # Kept out of the module tree (no second copy of the weights' names in state_dict).
-        self.__dict__["train_net"] = torch.compile(self.net) if compile else self.net
+        self.__dict__["train_net"] = self.net
         self._val_sums: dict[str, dict[str, float]] = {}
         self.val_set_names: list[str] = []
 
@@ -96,7 +103,7 @@ class SRSystem(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         lr = to_net_space(batch["lr"], self.color_mode)  # (N, C, p, p)
         hr = to_net_space(batch["hr"], self.color_mode)  # (N, C, s*p, s*p)
-        if self.hparams.channels_last:
+        if self.channels_last:
             lr = lr.contiguous(memory_format=torch.channels_last)
         sr = self.train_net(lr)
         loss = self.loss_fn(sr.float(), hr.float())  # in fp32 whatever the autocast precision
@@ -111,6 +118,18 @@ class SRSystem(L.LightningModule):
     def on_fit_start(self) -> None:
         if self.hparams.tail_fit_batches and self.trainer.ckpt_path is None:  # not on resume
             self.fit_tail(self.hparams.tail_fit_batches)
+        self.set_training_forward(self.device.type, int(self.trainer.estimated_stepping_batches))
+
+    def set_training_forward(self, device_type: str, steps: int) -> None:
+        """Compile and/or NHWC for this fit, as ``model.compile`` / ``model.channels_last`` say."""
+        compiled, why = resolve_compile(self.throughput[0], device_type, steps)
+        self.channels_last = resolve_channels_last(self.throughput[1], compiled)
+        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
+        self.net.to(memory_format=fmt)  # in place: the optimiser keeps the same parameters
+        # dynamic=False: training batches have one shape; a last, smaller one compiles once more.
+        self.__dict__["train_net"] = torch.compile(self.net, dynamic=False) if compiled else self.net
+        rank_zero_info(f"training forward: {'torch.compile' if compiled else 'eager'} ({why}), "
+                       f"{'NHWC' if self.channels_last else 'NCHW'}")
 
     @torch.no_grad()
     def fit_tail(self, batches: int) -> None:

@@ -53,7 +53,7 @@ def test_bad_arguments_name_the_choices() -> None:
 class Wrapper(torch.nn.Module):
     """Stands in for torch.compile's OptimizedModule (also an nn.Module holding the original)."""
 
-    def __init__(self, module: torch.nn.Module) -> None:
+    def __init__(self, module: torch.nn.Module, **kwargs) -> None:
         super().__init__()
         self.orig = module
 
@@ -63,27 +63,52 @@ class Wrapper(torch.nn.Module):
 
 def test_throughput_switches_keep_weights_names_and_results(monkeypatch) -> None:
     monkeypatch.setattr(torch, "compile", Wrapper)  # the real one costs seconds: see below
+    monkeypatch.setattr("srnet.train.throughput.find_cxx", lambda: "/usr/bin/g++")
     torch.manual_seed(0)
-    plain = SRSystem({"scale": 2, **TINY})
+    plain = SRSystem({"scale": 2, **TINY}, compile=False, channels_last=False)
     last = SRSystem({"scale": 2, **TINY}, channels_last=True, compile=True)
     last.load_state_dict(plain.state_dict())
+    last.set_training_forward("cpu", steps=10)
+    plain.set_training_forward("cpu", steps=10)
     assert list(last.state_dict()) == list(plain.state_dict())  # compiled copy not registered
     conv = next(m for m in last.net.modules() if isinstance(m, torch.nn.Conv2d))
     assert conv.weight.is_contiguous(memory_format=torch.channels_last)
     assert last.train_net is not last.net and plain.train_net is plain.net
     x = torch.rand(2, 1, 12, 12)
-    y = last.net(x.contiguous(memory_format=torch.channels_last))
+    y = last.train_net(x.contiguous(memory_format=torch.channels_last))
     torch.testing.assert_close(y, plain.net(x))
+
+
+def test_auto_compiles_long_cpu_fits_in_nchw(monkeypatch) -> None:
+    monkeypatch.setattr(torch, "compile", Wrapper)
+    monkeypatch.setattr("srnet.train.throughput.find_cxx", lambda: "/usr/bin/g++")
+    system = SRSystem({"scale": 3, **TINY})  # model.compile / channels_last: auto
+    params = list(system.parameters())
+    system.set_training_forward("cpu", steps=24000)
+    assert isinstance(system.train_net, Wrapper) and not system.channels_last
+    conv = next(m for m in system.net.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous()
+    system.set_training_forward("cpu", steps=50)  # short fit: eager, NHWC
+    assert system.train_net is system.net and system.channels_last
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert all(a is b for a, b in zip(params, system.parameters(), strict=True))  # optimiser's
 
 
 @pytest.mark.slow
 def test_compiled_training_step_matches_eager() -> None:
     torch.manual_seed(0)
-    eager = SRSystem({"scale": 2, **TINY})
-    compiled = SRSystem({"scale": 2, **TINY}, channels_last=True, compile=True)
+    eager = SRSystem({"scale": 2, **TINY, "skip": "bicubic"}, compile=False)
+    compiled = SRSystem({"scale": 2, **TINY, "skip": "bicubic"}, compile=True)
     compiled.load_state_dict(eager.state_dict())
-    x = torch.rand(2, 1, 12, 12)
+    eager.set_training_forward("cpu", 1)
+    compiled.set_training_forward("cpu", 1)
+    assert compiled.train_net is not compiled.net
+    x, hr = torch.rand(4, 1, 12, 12), torch.rand(4, 1, 24, 24)
+    for system in (eager, compiled):
+        torch.nn.functional.mse_loss(system.train_net(x), hr).backward()
     torch.testing.assert_close(compiled.train_net(x), eager.train_net(x), rtol=1e-4, atol=1e-5)
+    for (name, a), b in zip(compiled.net.named_parameters(), eager.net.parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6, msg=name)
 
 
 @pytest.mark.slow
