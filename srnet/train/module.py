@@ -18,8 +18,8 @@ from collections import defaultdict
 
 import lightning as L
 import torch
-from lightning.pytorch.utilities import rank_zero_info
 import torch.nn.functional as F
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor
 
 from srnet.infer.upscaler import to_net_space

@@ -3,8 +3,12 @@
 import pytest
 
 from srnet.train import throughput
-from srnet.train.throughput import (COMPILE_MIN_STEPS, check_choice, resolve_channels_last,
-                                    resolve_compile)
+from srnet.train.throughput import (
+    COMPILE_MIN_STEPS,
+    check_choice,
+    resolve_channels_last,
+    resolve_compile,
+)
 
 
 @pytest.fixture
