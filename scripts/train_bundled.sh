@@ -3,6 +3,8 @@
 #   1. x3: FSRCNN with a bicubic skip trained from scratch (configs/experiment/bundle_x3.yaml);
 #   2. x2 and x4, side by side: the x3 body (model.init_from), a tail fitted to it in closed form,
 #      then everything fine-tuned (configs/experiment/bundle_x{2,4}.yaml);
+#   4. x3 continued from stage 1's last checkpoint with a new cosine schedule from
+#      3e-4 for 36,000 steps (logs in $OUT/x3_more): the shipped x3 weights;
 #   3. each scale's last checkpoint exported to a plain weights file in $OUT/weights/, and scored
 #      with scripts/evaluate.py next to the shipped weights. Copy a file over srnet/weights/ only
 #      when it beats the shipped one (the script never overwrites them).
@@ -19,18 +21,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 OUT=${OUT:-logs/bundle}
-STAGES=${STAGES:-"1 2 3"}
+STAGES=${STAGES:-"1 2 4 3"}
 TRAINER=${TRAINER:-default}
 THREADS=${THREADS:-2}
 mkdir -p "$OUT/weights"
 
-run() {  # run <scale> <threads> <extra overrides...>
+run() {  # [NAME=<run name>] run <scale> <threads> <extra overrides...>
   local s=$1 t=$2; shift 2
-  local extra=()
-  [ "${RESUME:-0}" = 1 ] && [ -f "$OUT/x$s/checkpoints/last.ckpt" ] && extra+=(ckpt_path=last)
+  local name=${NAME:-x$s} extra=()
+  [ "${RESUME:-0}" = 1 ] && [ -f "$OUT/$name/checkpoints/last.ckpt" ] && extra+=(ckpt_path=last)
   OMP_NUM_THREADS=$t "$PY" train.py experiment=bundle_x$s trainer="$TRAINER" \
-    hydra.run.dir="$OUT/x$s" +trainer.enable_progress_bar=false "${extra[@]}" "$@" \
-    > "$OUT/x$s.log" 2>&1
+    hydra.run.dir="$OUT/$name" +trainer.enable_progress_bar=false "${extra[@]}" "$@" \
+    > "$OUT/$name.log" 2>&1
 }
 
 for stage in $STAGES; do
@@ -49,10 +51,13 @@ for stage in $STAGES; do
          fi
        done
        wait ;;
+    4) NAME=x3_more run 3 "$THREADS" model.init_from="$OUT/x3/checkpoints/last.ckpt" \
+         model.optimizer.lr=0.0003 trainer.max_steps=36000 ;;
     3) for s in 2 3 4; do
-         w="$OUT/weights/fsrcnn_x$s.pt"
+         w="$OUT/weights/fsrcnn_x$s.pt" run_dir="$OUT/x$s"
+         [ "$s" = 3 ] && [ -d "$OUT/x3_more" ] && run_dir="$OUT/x3_more"
          rm -f "$w"  # this run's export only; srnet/weights/ is never touched here
-         "$PY" -m srnet.io.checkpoints "$OUT/x$s/checkpoints/last.ckpt" "$w"
+         "$PY" -m srnet.io.checkpoints "$run_dir/checkpoints/last.ckpt" "$w"
          "$PY" scripts/evaluate.py ckpt_path="$w" datasets=[Set5,Set14,BSD100] \
            out_dir="$OUT/eval/x$s"
          "$PY" scripts/evaluate.py ckpt_path=srnet/weights/fsrcnn_x$s.pt \

@@ -28,7 +28,12 @@ from srnet.nets import build_net
 from srnet.nets.tailfit import fit_tail
 from srnet.ops.degradation import BASELINES
 from srnet.ops.scoring import score
-from srnet.train.throughput import check_choice, resolve_channels_last, resolve_compile
+from srnet.train.throughput import (
+    check_choice,
+    keep_freed_memory,
+    resolve_channels_last,
+    resolve_compile,
+)
 
 LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
 
@@ -123,6 +128,8 @@ class SRSystem(L.LightningModule):
     def set_training_forward(self, device_type: str, steps: int) -> None:
         """Compile and/or NHWC for this fit, as ``model.compile`` / ``model.channels_last`` say."""
         compiled, why = resolve_compile(self.throughput[0], device_type, steps)
+        if device_type == "cpu":
+            keep_freed_memory()
         self.channels_last = resolve_channels_last(self.throughput[1], compiled)
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
         self.net.to(memory_format=fmt)  # in place: the optimiser keeps the same parameters

@@ -51,3 +51,13 @@ def test_channels_last_auto_means_eager_only() -> None:
 def test_bad_values_name_the_key(bad) -> None:
     with pytest.raises(ValueError, match="model.compile=.*choose auto, true or false"):
         check_choice("model.compile", bad)
+
+
+def test_keep_freed_memory_takes_on_glibc(monkeypatch) -> None:
+    import ctypes
+    import platform
+
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert throughput.keep_freed_memory() is True
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: (_ for _ in ()).throw(OSError(name)))
+    assert throughput.keep_freed_memory() is False  # no glibc: a no-op, not an error
