@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # How srnet/weights/fsrcnn_x{2,3,4}.pt are made, on CPU cores (no GPU needed):
 #   1. x3: FSRCNN with a bicubic skip trained from scratch (configs/experiment/bundle_x3.yaml);
-#   2. x2 and x4, side by side: the x3 body (model.init_from), a tail fitted to it in closed form,
-#      then everything fine-tuned (configs/experiment/bundle_x{2,4}.yaml);
 #   4. x3 continued from stage 1's last checkpoint with a new cosine schedule from
 #      3e-4 for 36,000 steps (logs in $OUT/x3_more): the shipped x3 weights;
+#   2. x2 and x4, side by side: the x3 body (model.init_from; stage 4's when it ran), a tail
+#      fitted to it in closed form, then everything fine-tuned (configs/experiment/bundle_x{2,4}.yaml);
 #   3. each scale's last checkpoint exported to a plain weights file in $OUT/weights/, and scored
 #      with scripts/evaluate.py next to the shipped weights. Copy a file over srnet/weights/ only
 #      when it beats the shipped one (the script never overwrites them).
@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 OUT=${OUT:-logs/bundle}
-STAGES=${STAGES:-"1 2 4 3"}
+STAGES=${STAGES:-"1 4 2 3"}
 TRAINER=${TRAINER:-default}
 THREADS=${THREADS:-2}
 mkdir -p "$OUT/weights"
@@ -43,6 +43,7 @@ for stage in $STAGES; do
          run 3 "$THREADS"
        fi ;;
     2) body="$OUT/x3/checkpoints/last.ckpt"
+       [ -f "$OUT/x3_more/checkpoints/last.ckpt" ] && body="$OUT/x3_more/checkpoints/last.ckpt"
        for s in 2 4; do
          if [ "${START:-}" = shipped ]; then  # the shipped tail is kept: no closed-form fit
            run $s 1 model.init_from=srnet/weights/fsrcnn_x$s.pt model.tail_fit_batches=0 &
