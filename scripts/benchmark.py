@@ -8,7 +8,8 @@ Keys (``key=value``, lists as ``[a,b]``):
 * ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``profile`` (per-layer CPU
   time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``folder`` (``infer.py`` on a
   folder of JPEG photos against an OpenCV loop, :mod:`srnet.benchmarks.infer_folder`), ``train``
-  (old vs new training forward per scale, :mod:`srnet.benchmarks.train_forward`, then data
+  (old vs new training forward per scale, each fit in a fresh process,
+  :mod:`srnet.benchmarks.train_forward`, then data
   paths and precisions, :mod:`srnet.benchmarks.train_speed`) or ``all``
 * ``device``    ``cpu`` or ``cuda``
 * ``out``       JSON file for the results (default ``results/benchmark.json``)
@@ -106,7 +107,8 @@ def run_train(args: dict) -> dict:
     scales = tuple(args["scales"])
     rows = train_forward.compare_forwards(device=args["device"], scales=scales)
     print(f"\n## Training forward, old and new ({rows[0]['device']}, {rows[0]['threads']} "
-          f"threads, FSRCNN d=56 s=12 m=4, batch 64 of 32x32 LR, Adam, fp32, best of 2 rounds)\n")
+          f"threads, FSRCNN d=56 s=12 m=4, batch 64 of 32x32 LR, Adam, fp32, each fit a fresh "
+          f"process, best of {len(rows[0]['rounds'])} interleaved rounds)\n")
     print(train_forward.forward_table(rows))
     paths = train_speed.run(device=args["device"], scale=scales[0])
     print("\n## Training data paths and precisions\n")

@@ -8,7 +8,8 @@ training batches from ``SRDataModule``, either the device-resident path
 resident set (VmHWM, reset before each row) on the CPU.
 
 Run: ``python -m srnet.benchmarks.train_speed [device=cuda] [precision=[32-true,bf16-mixed]]
-[batch_size=64] [steps=20] [channels_last=true] [json=out.json]``;
+[batch_size=64] [steps=20] [channels_last=true] [compile=true] [subpixel=false]
+[json=out.json]`` (``subpixel=false``: the tail trains as a plain ``ConvTranspose2d``);
 ``scripts/benchmark.py part=train`` calls :func:`run`.
 """
 
@@ -187,7 +188,8 @@ def defaults() -> dict:
     return {"device": "cpu", "precision": None, "path": list(PATHS), "batch_size": 64,
             "steps": 20, "warmup": 5, "scale": 2, "patch_size": 32, "num_workers": None,
             "data_dir": None, "d": NET["d"], "s": NET["s"], "m": NET["m"],
-            "channels_last": False, "compile": False, "devices": 1, "json": None}
+            "channels_last": False, "compile": False, "subpixel": True, "devices": 1,
+            "json": None}
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -201,7 +203,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     paths = (a["path"],) if isinstance(a["path"], str) else tuple(a["path"])
     rows = run(a["device"], precisions, a["batch_size"], a["steps"], a["warmup"], a["scale"],
                a["patch_size"], paths, a["num_workers"], a["data_dir"], net,
-               channels_last=a["channels_last"], compile=a["compile"], devices=a["devices"])
+               channels_last=a["channels_last"], compile=a["compile"], subpixel=a["subpixel"],
+               devices=a["devices"])
     if rank_zero_only.rank != 0:  # the other DDP processes: rank 0 reports
         return rows
     print(f"Training throughput on {rows[0]['device']}, torch {rows[0]['torch']}, "

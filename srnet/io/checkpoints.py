@@ -26,6 +26,7 @@ from torch import nn
 
 from srnet.io.files import write_atomic
 from srnet.nets import FSRCNN, build_net
+from srnet.nets.overparam import collapse_state
 
 FORMAT = 1
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -121,6 +122,10 @@ def read(source: str | os.PathLike, map_location="cpu") -> tuple[dict, str, dict
         raise CheckpointError(f"{path}: the architecture ('net') or the weights are missing")
     if any(k.startswith("net.") for k in state):
         state = {k.removeprefix("net."): v for k, v in state.items()}
+    try:  # trained over-parameterised (model.overparam): the plain network's kernels
+        state = collapse_state(state)
+    except ValueError as e:
+        raise CheckpointError(f"{path}: {e}") from e
     return dict(meta["net"]), str(meta.get("degradation", "bicubic")), state, path
 
 
@@ -209,7 +214,7 @@ def save_weights(net: nn.Module, path: str | os.PathLike, degradation: str | Non
         raise TypeError(f"save_weights needs an srnet FSRCNN, got {type(net).__name__}")
     degradation = degradation or getattr(net, "degradation", None) or "bicubic"
     state = {k: (v.detach().float() if v.is_floating_point() else v.detach()).cpu().clone()
-             for k, v in net.state_dict().items()}
+             for k, v in collapse_state(net.state_dict()).items()}
     payload = {"format": FORMAT, "net": net.cfg.to_dict(), "degradation": degradation,
                "state_dict": state}
     return write_atomic(lambda tmp: torch.save(payload, tmp), path)

@@ -25,6 +25,7 @@ from torch import Tensor
 from srnet.infer.upscaler import to_net_space
 from srnet.io.checkpoints import load_matching
 from srnet.nets import build_net
+from srnet.nets.overparam import overparametrize
 from srnet.nets.tailfit import fit_tail
 from srnet.ops.degradation import BASELINES
 from srnet.ops.scoring import score
@@ -62,12 +63,16 @@ class SRSystem(L.LightningModule):
             decided at the start of each fit, :mod:`srnet.train.throughput`); checkpoints keep
             the plain network's parameter names, validation runs eagerly (whole images of
             varying sizes would recompile).
+        overparam: train the body's 5x5 and 3x3 convolutions as scaled sums of smaller branches
+            (and an identity where channels match), merged into one kernel every step
+            (:mod:`srnet.nets.overparam`); exported weights are the plain, collapsed network.
     """
 
     def __init__(self, net: dict, loss: str = "l1", optimizer=None, scheduler=None,
                  degradation: str = "bicubic", init_from: str | None = None,
                  channels_last: bool | str = "auto", compile: bool | str = "auto",
-                 tail_lr_scale: float = 1.0, tail_fit_batches: int = 0) -> None:
+                 tail_lr_scale: float = 1.0, tail_fit_batches: int = 0,
+                 overparam: bool = False) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"model.loss={loss!r}: choose one of {sorted(LOSSES)}")
@@ -82,6 +87,10 @@ class SRSystem(L.LightningModule):
             except ValueError as e:  # not an srnet file, or nothing in it fits this network
                 raise ValueError(f"model.init_from: {e}") from e
             print(f"init_from {init_from}: copied {len(copied)} tensors whose shapes match")
+        if not isinstance(overparam, bool):
+            raise ValueError(f"model.overparam={overparam!r}: choose true or false")
+        if overparam:  # after init_from: the branches start as the copied kernels
+            overparametrize(self.net)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.loss_fn = LOSSES[loss]
         self.throughput = (check_choice("model.compile", compile),

@@ -11,7 +11,9 @@ Both take ``auto`` (the default), ``true`` or ``false``. ``auto`` is what measur
 * channels_last: NHWC only for an eager forward (it helps the eager sub-pixel tail); a compiled
   forward was faster in NCHW at every scale.
 
-On a CPU, training also sets glibc's malloc to keep freed buffers (:func:`keep_freed_memory`).
+On a CPU, training also sets glibc's malloc to keep freed buffers (:func:`keep_freed_memory`;
+``SRNET_KEEP_FREED_MEMORY=0`` in the environment leaves malloc as it is, e.g. on a machine short
+of memory: the process may then keep up to 512 MB of freed memory).
 
 The choice never changes what is learned beyond float rounding, nor what checkpoints store.
 """
@@ -19,6 +21,7 @@ The choice never changes what is learned beyond float rounding, nor what checkpo
 from __future__ import annotations
 
 import ctypes
+import os
 import shutil
 
 COMPILE_MIN_STEPS = 1000
@@ -68,6 +71,7 @@ def resolve_channels_last(value: bool | str, compiled: bool) -> bool:
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD = 32 * 2**20  # glibc's largest allowed value on 64-bit
 TRIM_THRESHOLD = 512 * 2**20
+KEEP_FREED_ENV = "SRNET_KEEP_FREED_MEMORY"  # "0": leave glibc's malloc as it is
 
 
 def keep_freed_memory() -> bool:
@@ -76,7 +80,13 @@ def keep_freed_memory() -> bool:
     A compiled step allocates its ~15 MB activations afresh each step; with glibc's default
     thresholds each one is a new mmap whose pages fault in again (measured: a fresh process ran
     the compiled x3 step at ~450 patches/s, ~640 with these settings; docs/training.md). Returns
-    whether the settings took (False off glibc)."""
+    whether the settings took (False off glibc, or when ``SRNET_KEEP_FREED_MEMORY=0``)."""
+    value = os.environ.get(KEEP_FREED_ENV, "1").strip().lower()
+    if value not in ("0", "1", "false", "true"):
+        raise ValueError(f"{KEEP_FREED_ENV}={os.environ[KEEP_FREED_ENV]!r}: use 1 (keep freed "
+                         f"buffers, the default) or 0 (leave glibc's malloc as it is)")
+    if value in ("0", "false"):
+        return False
     try:
         libc = ctypes.CDLL("libc.so.6")
         return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)

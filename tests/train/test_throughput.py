@@ -57,7 +57,17 @@ def test_keep_freed_memory_takes_on_glibc(monkeypatch) -> None:
     import ctypes
     import platform
 
+    monkeypatch.delenv("SRNET_KEEP_FREED_MEMORY", raising=False)
+
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert throughput.keep_freed_memory() is True
     monkeypatch.setattr(ctypes, "CDLL", lambda name: (_ for _ in ()).throw(OSError(name)))
     assert throughput.keep_freed_memory() is False  # no glibc: a no-op, not an error
+
+
+def test_keep_freed_memory_can_be_switched_off(monkeypatch) -> None:
+    monkeypatch.setenv("SRNET_KEEP_FREED_MEMORY", "0")
+    assert throughput.keep_freed_memory() is False
+    monkeypatch.setenv("SRNET_KEEP_FREED_MEMORY", "maybe")
+    with pytest.raises(ValueError, match="SRNET_KEEP_FREED_MEMORY='maybe': use 1"):
+        throughput.keep_freed_memory()

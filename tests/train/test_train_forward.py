@@ -1,33 +1,53 @@
-"""The old/new training-forward benchmark gives one row per (scale, forward) with a speed-up."""
+"""The old/new training-forward benchmark: one row per (scale, forward), each fit in its own process."""
 
-import torch
+import pytest
 
 from srnet.benchmarks import train_forward
 
 
-class Compiled(torch.nn.Module):
-    """Stands in for torch.compile's OptimizedModule (the real one costs seconds per fit)."""
+def fake_fit(calls: list):
+    """Stands in for a timed fit: the new forwards 2x the old, the second round a bit faster."""
 
-    made = 0
+    def fit(device, scale, batch_size, steps, warmup, opts) -> dict:
+        calls.append((scale, opts["subpixel"], opts["compile"]))
+        rate = 1e5 * (2 if opts["subpixel"] else 1) * (1 + 0.1 * (len(calls) > 3 * 2))
+        return {"scale": scale, "lr_pixels_per_s": rate, "step_ms": 1.0, **opts}
 
-    def __init__(self, module: torch.nn.Module, **kwargs) -> None:
-        super().__init__()
-        self.orig = module
-        Compiled.made += 1
-
-    def forward(self, x):
-        return self.orig(x)
+    return fit
 
 
-def test_compare_forwards_rows(monkeypatch) -> None:
-    monkeypatch.setattr(torch, "compile", Compiled)
-    monkeypatch.setattr("srnet.train.throughput.find_cxx", lambda: "/usr/bin/g++")
-    rows = train_forward.compare_forwards(scales=(2,), batch_size=2, steps=1, warmup=1, rounds=1)
-    assert [(r["scale"], r["subpixel"], r["channels_last"], r["compile"]) for r in rows] == [
-        (2, True, True, False), (2, True, False, True), (2, False, False, False)]  # by name
-    assert Compiled.made == 1  # only the compiled row went through torch.compile
-    assert all(r["lr_pixels_per_s"] > 0 for r in rows)
-    old = next(r for r in rows if not r["subpixel"])
-    assert old["speedup_vs_old"] == 1.0
+def test_rounds_interleave_and_keep_each_rows_best() -> None:
+    calls, said = [], []
+    rows = train_forward.compare_forwards(scales=(2, 3), rounds=2, fit=fake_fit(calls),
+                                          progress=said.append)
+    # every forward of every scale once per round, rounds one after the other
+    assert calls[:6] == calls[6:] and len(calls) == 12
+    assert len(said) == 12 and said[0].startswith("[1/12] round 1, x2, old:")
+    assert [(r["scale"], r["forward"]) for r in rows] == sorted(
+        (s, name) for s in (2, 3) for name in train_forward.FORWARDS)
+    for r in rows:
+        assert len(r["rounds"]) == 2 and r["lr_pixels_per_s"] == max(r["rounds"])
+        assert r["speedup_vs_old"] == pytest.approx(1.0 if not r["subpixel"] else 2.0)
     table = train_forward.forward_table(rows)
-    assert "| x2 | new: sub-pixel, compiled, NCHW |" in table and "| x2 | old: " in table
+    assert "| x3 | new: sub-pixel, compiled, NCHW | 0.220 | 0.200, 0.220 |" in table
+
+
+def test_old_row_is_the_old_default() -> None:
+    old = train_forward.FORWARDS[train_forward.OLD]
+    assert old == {"subpixel": False, "channels_last": False, "compile": False,
+                   "keep_freed_memory": False}
+    assert all(opts["keep_freed_memory"] for name, opts in train_forward.FORWARDS.items()
+               if name != train_forward.OLD)
+
+
+def test_a_fit_runs_in_a_fresh_process() -> None:
+    opts = dict(train_forward.FORWARDS[train_forward.OLD])
+    row = train_forward.fit_in_process("cpu", 2, 2, 1, 1, opts)
+    assert row["subpixel"] is False and row["compile"] is False and row["scale"] == 2
+    assert row["keep_freed_memory"] is False and row["lr_pixels_per_s"] > 0
+
+
+def test_a_failing_fit_names_its_command() -> None:
+    opts = dict(train_forward.FORWARDS[train_forward.OLD])
+    with pytest.raises(RuntimeError, match=r"benchmark fit failed .*scale=5(.|\n)*scale=5"):
+        train_forward.fit_in_process("cpu", 5, 2, 1, 1, opts)
