@@ -63,20 +63,17 @@ def compare_forwards(device: str = "cpu", scales: tuple[int, ...] = (2, 3, 4),
 
     ``fit(device, scale, batch_size, steps, warmup, opts)`` times one row (default: a fresh
     process); compiling happens in its untimed warm-up steps."""
-    best: dict[tuple[int, str], dict] = {}
+    got: dict[tuple[int, str], list[dict]] = {}
     runs = [(r, s, name) for r in range(rounds) for s in scales for name in FORWARDS]
     for i, (r, s, name) in enumerate(runs, 1):
         row = fit(device, s, batch_size, steps, warmup, FORWARDS[name])
         progress(f"[{i}/{len(runs)}] round {r + 1}, x{s}, {name}: "
                  f"{row['lr_pixels_per_s'] / 1e6:.3f} M LR px/s")
-        key = (s, name)
-        best.setdefault(key, {**row, "forward": name, "rounds": []})
-        best[key]["rounds"].append(row["lr_pixels_per_s"])
-        if row["lr_pixels_per_s"] > best[key]["lr_pixels_per_s"]:
-            best[key] = {**row, "forward": name, "rounds": best[key]["rounds"]}
-    rows = [best[k] for k in sorted(best)]
-    for row in rows:
-        row["speedup_vs_old"] = row["lr_pixels_per_s"] / best[(row["scale"], OLD)]["lr_pixels_per_s"]
+        got.setdefault((s, name), []).append(row)
+    best = {key: max(rows, key=lambda row: row["lr_pixels_per_s"]) for key, rows in got.items()}
+    rows = [{**best[key], "forward": key[1], "rounds": [row["lr_pixels_per_s"] for row in got[key]],
+             "speedup_vs_old": best[key]["lr_pixels_per_s"] / best[(key[0], OLD)]["lr_pixels_per_s"]}
+            for key in sorted(got)]
     return rows
 
 

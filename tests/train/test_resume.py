@@ -37,11 +37,12 @@ def weights(ckpt: Path) -> dict[str, torch.Tensor]:
     return torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
 
 
-def test_resume_is_bitwise_exact_with_continuous_steps(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", [[], ["model.overparam=true"]], ids=["plain", "overparam"])
+def test_resume_is_bitwise_exact_with_continuous_steps(tmp_path: Path, extra: list[str]) -> None:
     from srnet.train.run import train
 
     data = make_data(tmp_path / "data")
-    base = tiny_overrides(data)
+    base = tiny_overrides(data) + extra
     train(compose_train(base, tmp_path / "straight"))
     stop = "+callbacks.stop._target_=helpers.StopAfterEpoch"
     train(compose_train([*base, stop], tmp_path / "resumed"))
@@ -54,6 +55,12 @@ def test_resume_is_bitwise_exact_with_continuous_steps(tmp_path: Path) -> None:
     assert any(not torch.equal(first[k], b[k]) for k in a), "the resumed run did not train"
     for k in a:
         assert torch.equal(a[k], b[k]), f"{k} differs after resume"
+    assert any(".parametrizations." in k for k in a) == bool(extra)  # branches kept for resume
+    if extra:  # ... and read back as the plain network
+        from srnet.io.checkpoints import load_net
+
+        plain = load_net(tmp_path / "straight/checkpoints/last.ckpt")
+        assert not any(".parametrizations." in k for k in plain.state_dict())
 
     # One TensorBoard run (same folder), steps continuing where they stopped, same losses.
     assert [p.name for p in (tmp_path / "resumed").iterdir() if p.is_dir()].count("tensorboard") == 1
