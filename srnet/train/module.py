@@ -25,7 +25,7 @@ from torch import Tensor
 from srnet.infer.upscaler import to_net_space
 from srnet.io.checkpoints import load_matching
 from srnet.nets import build_net
-from srnet.nets.overparam import overparametrize
+from srnet.nets.overparam import PART, overparametrize
 from srnet.nets.tailfit import fit_tail
 from srnet.ops.degradation import BASELINES
 from srnet.ops.scoring import score
@@ -236,3 +236,12 @@ class SRSystem(L.LightningModule):
         # Self-describing: what is needed to rebuild and use the network, in plain types.
         checkpoint["srnet"] = {"net": self.net.cfg.to_dict(),
                                "degradation": self.hparams.degradation, "format": 1}
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        # Before Lightning loads the weights: name the switch instead of a list of missing keys.
+        trained = any(PART in k for k in checkpoint.get("state_dict", {}))
+        if trained != self.hparams.overparam:
+            raise ValueError(f"this checkpoint was trained with model.overparam="
+                             f"{str(trained).lower()}; resume it with model.overparam="
+                             f"{str(trained).lower()} (or start from its weights with "
+                             f"model.init_from=, which works either way)")

@@ -61,6 +61,10 @@ def test_resume_is_bitwise_exact_with_continuous_steps(tmp_path: Path, extra: li
 
         plain = load_net(tmp_path / "straight/checkpoints/last.ckpt")
         assert not any(".parametrizations." in k for k in plain.state_dict())
+        with pytest.raises(ValueError, match="trained with model.overparam=true; resume it with "
+                                             "model.overparam=true"):
+            train(compose_train([*base[:-1], "ckpt_path=last", "trainer.max_epochs=3"],
+                                tmp_path / "straight"))
 
     # One TensorBoard run (same folder), steps continuing where they stopped, same losses.
     assert [p.name for p in (tmp_path / "resumed").iterdir() if p.is_dir()].count("tensorboard") == 1
