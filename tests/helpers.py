@@ -83,7 +83,10 @@ def make_data(root: Path) -> Path:
 
 
 def scalars(tb_dir: Path, tag: str) -> list[tuple[int, float]]:
-    """(step, value) of ``tag`` over every events file in ``tb_dir``, in file order."""
+    """(step, value) of ``tag`` over every events file in ``tb_dir``, in the order written.
+
+    Ordered by each event's wall time: file names only carry whole seconds, so two short runs
+    within one second would sort by their process's name instead."""
     from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
     out = []
@@ -94,8 +97,8 @@ def scalars(tb_dir: Path, tag: str) -> list[tuple[int, float]]:
                     value = v.simple_value if v.HasField("simple_value") else \
                         float(np.frombuffer(v.tensor.tensor_content, np.float32)[0]) \
                         if v.tensor.tensor_content else float(v.tensor.float_val[0])
-                    out.append((ev.step, value))
-    return out
+                    out.append((ev.wall_time, ev.step, value))
+    return [(step, value) for _, step, value in sorted(out, key=lambda e: e[0])]
 
 
 # What the inspector adds (the system's val/* scalars and the LR monitor are not its business).

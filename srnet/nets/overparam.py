@@ -81,6 +81,11 @@ def overparametrize(net: nn.Module) -> list[str]:
     return done
 
 
+def is_overparametrized(state: dict[str, Tensor]) -> bool:
+    """Whether a state dict holds over-parameterised convs (branch parts, not plain kernels)."""
+    return any(PART in key for key in state)
+
+
 def collapse_state(state: dict[str, Tensor]) -> dict[str, Tensor]:
     """A state dict with over-parameterised convs -> the plain network's (others pass through)."""
     parts: dict[str, dict[int, Tensor]] = {}

@@ -25,7 +25,7 @@ from torch import Tensor
 from srnet.infer.upscaler import to_net_space
 from srnet.io.checkpoints import load_matching
 from srnet.nets import build_net
-from srnet.nets.overparam import PART, overparametrize
+from srnet.nets.overparam import is_overparametrized, overparametrize
 from srnet.nets.tailfit import fit_tail
 from srnet.ops.degradation import BASELINES
 from srnet.ops.scoring import score
@@ -239,7 +239,7 @@ class SRSystem(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         # Before Lightning loads the weights: name the switch instead of a list of missing keys.
-        trained = any(PART in k for k in checkpoint.get("state_dict", {}))
+        trained = is_overparametrized(checkpoint.get("state_dict", {}))
         if trained != self.hparams.overparam:
             raise ValueError(f"this checkpoint was trained with model.overparam="
                              f"{str(trained).lower()}; resume it with model.overparam="

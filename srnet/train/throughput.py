@@ -11,9 +11,9 @@ Both take ``auto`` (the default), ``true`` or ``false``. ``auto`` is what measur
 * channels_last: NHWC only for an eager forward (it helps the eager sub-pixel tail); a compiled
   forward was faster in NCHW at every scale.
 
-On a CPU, training also sets glibc's malloc to keep freed buffers (:func:`keep_freed_memory`;
-``SRNET_KEEP_FREED_MEMORY=0`` in the environment leaves malloc as it is, e.g. on a machine short
-of memory: the process may then keep up to 512 MB of freed memory).
+On a CPU, training also sets glibc's malloc to keep freed buffers (:func:`keep_freed_memory`),
+so the process may hold up to 512 MB it has freed; ``SRNET_KEEP_FREED_MEMORY=0`` in the
+environment leaves malloc as it is (e.g. on a machine short of memory).
 
 The choice never changes what is learned beyond float rounding, nor what checkpoints store.
 """
