@@ -107,7 +107,7 @@ def run_train(args: dict) -> dict:
     scales = tuple(args["scales"])
     rows = train_forward.compare_forwards(device=args["device"], scales=scales)
     print(f"\n## Training forward, old and new ({rows[0]['device']}, {rows[0]['threads']} "
-          f"threads, FSRCNN d=56 s=12 m=4, batch 64 of 32x32 LR, Adam, fp32, each fit a fresh "
+          f"threads, FSRCNN d=56 s=12 m=4, batch 64 of 32x32 LR, Adam, fp32 unless a row says bf16, each fit a fresh "
           f"process, best of {len(rows[0]['rounds'])} interleaved rounds)\n")
     print(train_forward.forward_table(rows))
     paths = train_speed.run(device=args["device"], scale=scales[0])

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from srnet.io.tables import markdown_table
+from srnet.train.precision import cpu_has_native_bf16
 from srnet.train.throughput import KEEP_FREED_ENV
 
 # The training forward before and after (srnet.train.throughput): the old default trained the
@@ -32,15 +33,28 @@ FORWARDS = {"old: ConvTranspose2d, NCHW": {"subpixel": False, "channels_last": F
             "new, eager: sub-pixel, NHWC": {"subpixel": True, "channels_last": True,
                                             "compile": False, "keep_freed_memory": True}}
 OLD = next(iter(FORWARDS))
+# Not a default (bf16's cost in accuracy: docs/training.md), timed where the CPU has bf16 in
+# hardware; elsewhere PyTorch emulates bfloat16 and it is slower than fp32.
+BF16 = {"new, bf16-mixed: sub-pixel, compiled, NCHW": {**FORWARDS["new: sub-pixel, compiled, NCHW"],
+                                                       "precision": "bf16-mixed"}}
+
+
+def forwards_for(device: str) -> dict[str, dict]:
+    """The rows to time on ``device``: :data:`FORWARDS`, plus :data:`BF16` on a CPU with bf16
+    in hardware."""
+    native = device == "cpu" and cpu_has_native_bf16()
+    return {**FORWARDS, **(BF16 if native else {})}
 
 
 def fit_in_process(device: str, scale: int, batch_size: int, steps: int, warmup: int,
                    opts: dict, timeout_s: float = 900) -> dict:
-    """One timed fit (DataLoader path, fp32) in a fresh ``python -m srnet.benchmarks.train_speed``."""
+    """One timed fit (DataLoader path; fp32 unless ``opts["precision"]`` says otherwise) in a
+    fresh ``python -m srnet.benchmarks.train_speed``."""
     with tempfile.TemporaryDirectory(prefix="srnet-train-forward-") as tmp:
         out = Path(tmp) / "row.json"
         cmd = [sys.executable, "-m", "srnet.benchmarks.train_speed", f"device={device}",
-               f"scale={scale}", "path=dataloader", "precision=32-true",
+               f"scale={scale}", "path=dataloader",
+               f"precision={opts.get('precision', '32-true')}",
                f"batch_size={batch_size}", f"steps={steps}", f"warmup={warmup}",
                f"subpixel={str(opts['subpixel']).lower()}",
                f"channels_last={str(opts['channels_last']).lower()}",
@@ -58,21 +72,25 @@ def fit_in_process(device: str, scale: int, batch_size: int, steps: int, warmup:
 def compare_forwards(device: str = "cpu", scales: tuple[int, ...] = (2, 3, 4),
                      batch_size: int = 64, steps: int = 30, warmup: int = 5, rounds: int = 3,
                      fit: Callable[..., dict] = fit_in_process,
-                     progress: Callable[[str], None] = print) -> list[dict]:
-    """Old and new training forwards, per scale, interleaved ``rounds`` times (best kept), fp32.
+                     progress: Callable[[str], None] = print,
+                     forwards: dict[str, dict] | None = None) -> list[dict]:
+    """Old and new training forwards, per scale, interleaved ``rounds`` times (best kept).
 
     ``fit(device, scale, batch_size, steps, warmup, opts)`` times one row (default: a fresh
-    process); compiling happens in its untimed warm-up steps."""
+    process); compiling happens in its untimed warm-up steps. ``forwards``: name -> options
+    (default :func:`forwards_for` ``device``; the old one first)."""
+    forwards = forwards or forwards_for(device)
+    old = next(iter(forwards))
     got: dict[tuple[int, str], list[dict]] = {}
-    runs = [(r, s, name) for r in range(rounds) for s in scales for name in FORWARDS]
+    runs = [(r, s, name) for r in range(rounds) for s in scales for name in forwards]
     for i, (r, s, name) in enumerate(runs, 1):
-        row = fit(device, s, batch_size, steps, warmup, FORWARDS[name])
+        row = fit(device, s, batch_size, steps, warmup, forwards[name])
         progress(f"[{i}/{len(runs)}] round {r + 1}, x{s}, {name}: "
                  f"{row['lr_pixels_per_s'] / 1e6:.3f} M LR px/s")
         got.setdefault((s, name), []).append(row)
     best = {key: max(rows, key=lambda row: row["lr_pixels_per_s"]) for key, rows in got.items()}
     rows = [{**best[key], "forward": key[1], "rounds": [row["lr_pixels_per_s"] for row in got[key]],
-             "speedup_vs_old": best[key]["lr_pixels_per_s"] / best[(key[0], OLD)]["lr_pixels_per_s"]}
+             "speedup_vs_old": best[key]["lr_pixels_per_s"] / best[(key[0], old)]["lr_pixels_per_s"]}
             for key in sorted(got)]
     return rows
 

@@ -32,6 +32,13 @@ def on_cuda(accelerator: str = "auto") -> bool:
     return str(accelerator or "auto").lower() in CUDA_ACCELERATORS and torch.cuda.is_available()
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX-512 BF16 or AMX), where
+    ``bf16-mixed`` is faster than fp32; elsewhere PyTorch emulates it and it is slower."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
 def resolve_precision(precision: str | int | None = "auto", accelerator: str = "auto") -> str:
     """The Lightning precision flag to train with.
 
@@ -61,4 +68,5 @@ def resolve_precision(precision: str | int | None = "auto", accelerator: str = "
 
 if __name__ == "__main__":
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
-    print(f"trainer.precision=auto -> {resolve_precision('auto')} on {device}")
+    print(f"trainer.precision=auto -> {resolve_precision('auto')} on {device}; CPU bfloat16 "
+          f"in hardware: {cpu_has_native_bf16()}")

@@ -99,3 +99,16 @@ def test_non_finite_loss_stops_training_naming_step_and_precision(precision) -> 
     with pytest.raises(FloatingPointError, match=rf"at step 3 with trainer.precision={precision}"):
         trainer.fit(model, DataLoader(batches, batch_size=None))
     assert trainer.global_step == 3  # steps 0-2 ran, step 3 stopped before its update
+
+
+@pytest.mark.parametrize("avx512_bf16,amx,expected", [
+    (False, False, False), (True, False, True), (False, True, True)])
+def test_native_bf16_cpu_is_read_off_torch(monkeypatch, avx512_bf16, amx, expected) -> None:
+    from srnet.train import precision
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    assert precision.cpu_has_native_bf16() is expected
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+    assert precision.cpu_has_native_bf16() is False  # an older torch without the checks

@@ -19,7 +19,7 @@ def fake_fit(calls: list):
 def test_rounds_interleave_and_keep_each_rows_best() -> None:
     calls, said = [], []
     rows = train_forward.compare_forwards(scales=(2, 3), rounds=2, fit=fake_fit(calls),
-                                          progress=said.append)
+                                          progress=said.append, forwards=train_forward.FORWARDS)
     # every forward of every scale once per round, rounds one after the other
     assert calls[:6] == calls[6:] and len(calls) == 12
     assert len(said) == 12 and said[0].startswith("[1/12] round 1, x2, old:")
@@ -40,11 +40,26 @@ def test_old_row_is_the_old_default() -> None:
                if name != train_forward.OLD)
 
 
-def test_a_fit_runs_in_a_fresh_process() -> None:
-    opts = dict(train_forward.FORWARDS[train_forward.OLD])
-    row = train_forward.fit_in_process("cpu", 2, 2, 1, 1, opts)
-    assert row["subpixel"] is False and row["compile"] is False and row["scale"] == 2
-    assert row["keep_freed_memory"] is False and row["lr_pixels_per_s"] > 0
+@pytest.mark.parametrize("native", [False, True])
+def test_bf16_row_only_where_the_cpu_has_bf16_in_hardware(monkeypatch, native) -> None:
+    monkeypatch.setattr(train_forward, "cpu_has_native_bf16", lambda: native)
+    rows = train_forward.compare_forwards(scales=(2,), rounds=1, fit=fake_fit([]),
+                                          progress=lambda _: None)
+    names = [r["forward"] for r in rows]
+    assert (train_forward.OLD in names) and len(names) == 3 + native
+    assert any("bf16" in name for name in names) == native
+    assert train_forward.forwards_for("cuda") == train_forward.FORWARDS
+    (old,) = [r for r in rows if r["forward"] == train_forward.OLD]
+    assert old["speedup_vs_old"] == 1.0
+
+
+@pytest.mark.parametrize("name", [train_forward.OLD, *train_forward.BF16])
+def test_a_fit_runs_in_a_fresh_process(name) -> None:
+    opts = {**train_forward.FORWARDS, **train_forward.BF16}[name]
+    row = train_forward.fit_in_process("cpu", 2, 2, 1, 1, {**opts, "compile": False})
+    assert row["subpixel"] is opts["subpixel"] and row["compile"] is False and row["scale"] == 2
+    assert row["keep_freed_memory"] is opts["keep_freed_memory"] and row["lr_pixels_per_s"] > 0
+    assert row["precision"] == opts.get("precision", "32-true")
 
 
 def test_a_failing_fit_names_its_command() -> None:
