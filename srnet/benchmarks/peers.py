@@ -26,14 +26,19 @@ def test_image(h: int, w: int) -> np.ndarray:
 
 
 def cpu_name() -> str:
-    """The CPU's model name (``lscpu``'s "Model name", from /proc/cpuinfo)."""
+    """The CPU's model name with its family and model numbers (``lscpu``'s "Model name", "CPU
+    family", "Model", from /proc/cpuinfo): virtual machines often show only a vendor name."""
     try:
+        fields: dict[str, str] = {}
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        fields = {}
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if fields.get("cpu family") and fields.get("model"):
+        name += f" (family {fields['cpu family']} model {fields['model']})"
+    return name
 
 
 def opencv_superres(scale: int, threads: int | None = None):

@@ -78,7 +78,8 @@ def compare_forwards(device: str = "cpu", scales: tuple[int, ...] = (2, 3, 4),
 
     ``fit(device, scale, batch_size, steps, warmup, opts)`` times one row (default: a fresh
     process); compiling happens in its untimed warm-up steps. ``forwards``: name -> options
-    (default :func:`forwards_for` ``device``; the old one first)."""
+    (default :func:`forwards_for` ``device``; the old one first). Rows come per scale in the
+    order of ``forwards``."""
     forwards = forwards or forwards_for(device)
     old = next(iter(forwards))
     got: dict[tuple[int, str], list[dict]] = {}
@@ -91,7 +92,7 @@ def compare_forwards(device: str = "cpu", scales: tuple[int, ...] = (2, 3, 4),
     best = {key: max(rows, key=lambda row: row["lr_pixels_per_s"]) for key, rows in got.items()}
     rows = [{**best[key], "forward": key[1], "rounds": [row["lr_pixels_per_s"] for row in got[key]],
              "speedup_vs_old": best[key]["lr_pixels_per_s"] / best[(key[0], old)]["lr_pixels_per_s"]}
-            for key in sorted(got)]
+            for key in sorted(got, key=lambda k: (k[0], list(forwards).index(k[1])))]
     return rows
 
 

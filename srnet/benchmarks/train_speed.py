@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import sys
 import time
 import warnings
@@ -29,6 +28,7 @@ import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_only
 
+from srnet.benchmarks.peers import cpu_name
 from srnet.cli import parse_kv
 from srnet.data import ImageFolder, SampleImages, SRDataModule
 from srnet.io.tables import markdown_table
@@ -170,7 +170,7 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
 def _device_name(device: str) -> str:
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(torch.device(device))
-    return f"{platform.machine()} CPU ({os.cpu_count()} cores)"
+    return f"{cpu_name()}, {os.cpu_count()} cores"
 
 
 def table(rows: list[dict]) -> str:

@@ -64,3 +64,17 @@ def test_folder_benchmark_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert result["written"] == {"srnet infer.py": 2, "opencv loop": 2}
     assert result["ratio"] > 0 and "srnet / OpenCV" in infer_folder.table(result)
     assert json.loads(out.read_text())["folder"]["photos"] == 2
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n"
+     "model name\t: AMD EPYC\nprocessor\t: 1\ncpu family\t: 26\n", "AMD EPYC (family 25 model 17)"),
+    ("model name\t: Some ARM core\n", "Some ARM core"),
+])
+def test_cpu_name_says_family_and_model(monkeypatch, text, expected) -> None:
+    from srnet.benchmarks import peers
+
+    real = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: text if str(self) == "/proc/cpuinfo"
+                        else real(self, *a, **k))
+    assert peers.cpu_name() == expected
