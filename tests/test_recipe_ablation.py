@@ -52,5 +52,9 @@ def test_existing_runs_are_kept_and_failures_named(tmp_path: Path) -> None:
     assert rc == 1 and "l1 failed, see" in err and "bf16 failed" not in err
     assert not any("out/base " in c for c in calls)  # not run again
     assert not any("runs_table" in c for c in calls)  # no table of a failed ablation
+    rc, err, calls = run_script(tmp_path, "l1_tail_lr_1_overparam")
+    assert rc == 0, err
+    assert ("trainer.max_steps=6000 model.loss=l1 model.tail_lr_scale=1.0 model.overparam=true "
+            "hydra.run.dir") in calls[0]
     rc, err, calls = run_script(tmp_path, "base nonsense")
     assert rc == 2 and "no arm 'nonsense'" in err
