@@ -55,6 +55,6 @@ def test_existing_runs_are_kept_and_failures_named(tmp_path: Path) -> None:
     rc, err, calls = run_script(tmp_path, "l1_tail_lr_1_overparam")
     assert rc == 0, err
     assert ("trainer.max_steps=6000 model.loss=l1 model.tail_lr_scale=1.0 model.overparam=true "
-            "hydra.run.dir") in calls[-1]
+            "hydra.run.dir") in calls[-2]
     rc, err, calls = run_script(tmp_path, "base nonsense")
     assert rc == 2 and "no arm 'nonsense'" in err
