@@ -2,8 +2,8 @@
 # How the bundled recipe was chosen: one change at a time against it (docs/training.md, "How the
 # recipe was chosen"), each arm a short run on one thread, two at a time, then a table of them all.
 #   x3 arms: configs/experiment/bundle_x3.yaml from scratch for 6,000 steps (one cosine schedule),
-#     `base` as it is, every other arm with one override, except the last two, which combine the
-#     single changes that won (L1, the tail at 1.0x, then over-parameterisation too);
+#     `base` as it is, every other arm with one override, except the last three, which combine the
+#     single changes that won (L1, the tail at 1.0x, over-parameterisation);
 #   x2 arms (4,000 steps each, the same CPU time): from the shipped x3 body with the tail fitted in
 #     closed form (the recipe's stage 2, plain), from that body with the tail left at its
 #     initialisation, and from scratch with the x3 recipe.
@@ -31,13 +31,14 @@ declare -A ARM=(
   [bf16]="$X3 trainer.precision=bf16-mixed"
   [overparam]="$X3 model.overparam=true"
   [l1_tail_lr_1]="$X3 model.loss=l1 model.tail_lr_scale=1.0"
+  [tail_lr_1_overparam]="$X3 model.tail_lr_scale=1.0 model.overparam=true"
   [l1_tail_lr_1_overparam]="$X3 model.loss=l1 model.tail_lr_scale=1.0 model.overparam=true"
   [x2_closed_form]="$X2 model.init_from=srnet/weights/fsrcnn_x3.pt"
   [x2_init_tail]="$X2 model.init_from=srnet/weights/fsrcnn_x3.pt model.tail_fit_batches=0"
   [x2_scratch]="experiment=bundle_x3 scale=2 trainer.max_steps=4000"
 )
 ORDER="base skip_none l1 tail_lr_1 patch48 no_rescales bf16 overparam l1_tail_lr_1"
-ORDER+=" l1_tail_lr_1_overparam x2_closed_form x2_init_tail x2_scratch"
+ORDER+=" tail_lr_1_overparam l1_tail_lr_1_overparam x2_closed_form x2_init_tail x2_scratch"
 ARMS=${ARMS:-$ORDER}
 for arm in $ARMS; do
   [ -n "${ARM[$arm]+set}" ] || { echo "recipe_ablation.sh: no arm '$arm'; arms: $ORDER" >&2; exit 2; }
