@@ -44,6 +44,11 @@ def test_each_arm_changes_one_thing_and_the_table_lists_them_in_order(tmp_path: 
     assert "experiment=bundle_x3 scale=2 trainer.max_steps=4000" in trains[f"{out}/x2_scratch"]
     assert calls[-1].split("scripts/runs_table.py ")[1] == (
         f"runs=[{out}/base,{out}/skip_none,{out}/x2_init_tail,{out}/x2_scratch]")
+    # a combined arm carries every change it combines
+    rc, err, calls = run_script(tmp_path, "l1_tail_lr_1_overparam")
+    assert rc == 0, err
+    assert ("trainer.max_steps=6000 model.loss=l1 model.tail_lr_scale=1.0 model.overparam=true "
+            "hydra.run.dir") in calls[-2]
 
 
 def test_existing_runs_are_kept_and_failures_named(tmp_path: Path) -> None:
@@ -52,9 +57,5 @@ def test_existing_runs_are_kept_and_failures_named(tmp_path: Path) -> None:
     assert rc == 1 and "l1 failed, see" in err and "bf16 failed" not in err
     assert not any("out/base " in c for c in calls)  # not run again
     assert not any("runs_table" in c for c in calls)  # no table of a failed ablation
-    rc, err, calls = run_script(tmp_path, "l1_tail_lr_1_overparam")
-    assert rc == 0, err
-    assert ("trainer.max_steps=6000 model.loss=l1 model.tail_lr_scale=1.0 model.overparam=true "
-            "hydra.run.dir") in calls[-2]
     rc, err, calls = run_script(tmp_path, "base nonsense")
     assert rc == 2 and "no arm 'nonsense'" in err
