@@ -46,9 +46,11 @@ ARMS = {
     "x3_d24_m4": (3, [*SLIM, "model.net.d=24"]),
     # the over-parameterised training's branches, on the 16-channel body (see docs/training.md)
     "x2_d16_m4_op": (2, [*SLIM, "model.overparam=true"]),
-    "x2_d16_m4_op_all": (2, [*SLIM, "model.overparam=true", "model.branches=all"]),
+    "x2_d16_m4_op_seq": (2, [*SLIM, "model.overparam=true", "model.branches=[seq]"]),
+    "x2_d16_m4_op_edges": (2, [*SLIM, "model.overparam=true", "model.branches=[edges]"]),
+    "x2_d16_m4_op_all": (2, [*SLIM, "model.overparam=true", "model.branches=[seq,edges]"]),
 }
-SHAPES = [a for a in ARMS if not a.endswith(("_op", "_op_all"))]
+SHAPES = [a for a in ARMS if "_op" not in a]
 BATCH = 64
 CALIBRATION_STEPS = 300
 VALIDATIONS = 8  # per arm: points of its curve

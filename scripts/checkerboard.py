@@ -29,7 +29,7 @@ from srnet.analysis.checkerboard import (
     pattern_figure,
 )
 from srnet.nets import FSRCNN, default_kernel
-from srnet.ops.degradation import BASELINES
+from srnet.ops.resize import BASELINES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -37,7 +37,8 @@ from srnet.cli import parse_kv
 from srnet.data.preflight import preflight
 from srnet.infer.evaluate import check_lr_mode, dataset_source, evaluate, protocol_text
 from srnet.io import tables
-from srnet.ops.degradation import BASELINES, check_degradation
+from srnet.ops.degrader import Degrader
+from srnet.ops.resize import BASELINES
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = ("dataset", "scale", "method", "psnr", "ssim", "images")
@@ -66,7 +67,7 @@ def parse_args(argv: list[str]) -> dict:
     if isinstance(args["scales"], int):
         args["scales"] = [args["scales"]]
     check_lr_mode(args["lr"])
-    check_degradation(args["degradation"])
+    Degrader(args["degradation"])
     unknown = [m for m in args["methods"] if m not in BASELINES]
     if unknown:
         raise SystemExit(f"methods: {unknown} unknown; choose from {list(BASELINES)}")

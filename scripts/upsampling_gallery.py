@@ -40,8 +40,8 @@ from srnet.infer.upscaler import super_resolve
 from srnet.io.images import read_rgb, save_atomic, to_tensor, to_uint8
 from srnet.io.tables import markdown_table
 from srnet.ops.color import rgb_to_y
-from srnet.ops.degradation import degrade, mod_crop
 from srnet.ops.metrics import psnr, ssim
+from srnet.ops.resize import bicubic_down, mod_crop
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = Path(upsampling.__file__).parent / "weights"  # bundled fsrcnn_x<scale>.pt
@@ -102,7 +102,7 @@ def load_model(ckpt_path: str | None, scale: int) -> tuple[torch.nn.Module | Non
 
 def upscale_all(hr: Tensor, scale: int, net: torch.nn.Module | None, net_label: str) -> dict[str, Tensor]:
     """HR (1, 3, H, W) -> {label: SR (1, 3, H, W)} for every technique, HR first."""
-    lr = degrade(hr, scale)  # (1, 3, H/s, W/s), 8-bit levels
+    lr = bicubic_down(hr, scale)  # (1, 3, H/s, W/s), 8-bit levels
     _, idx = upsampling.max_pool(hr, scale)  # oracle positions, per channel
     out = {"HR (ground truth)": hr}
     for method in upsampling.METHODS:

@@ -38,7 +38,7 @@ from PIL import Image
 from torch import Tensor, nn
 
 from srnet.analysis.figures import grid_image, stack, titled
-from srnet.ops.degradation import upscale
+from srnet.ops.resize import upscale
 
 FLAT_LEVELS = (0.25, 0.5, 0.75)
 

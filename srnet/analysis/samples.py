@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from srnet.ops.degradation import degrade
+from srnet.ops.resize import bicubic_down
 
 
 def first_val_items(datamodule, scale: int, n: int) -> list[tuple[str, str, Tensor, Tensor]]:
@@ -17,7 +17,7 @@ def first_val_items(datamodule, scale: int, n: int) -> list[tuple[str, str, Tens
     for idx in range(min(n, len(ds))):
         item = ds[idx]
         hr = item["hr"][None].float() / 255  # (1, 3, H, W)
-        lr = item["lr"][None].float() / 255 if "lr" in item else degrade(hr, scale)
+        lr = item["lr"][None].float() / 255 if "lr" in item else bicubic_down(hr, scale)
         out.append((name, item["name"], lr, hr))
     return out
 

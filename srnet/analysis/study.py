@@ -24,7 +24,7 @@ from srnet.data.datasets import ValImages
 from srnet.data.sources import PairedBenchmark
 from srnet.io.tables import markdown_table
 from srnet.ops.color import rgb_to_y
-from srnet.ops.degradation import upscale
+from srnet.ops.resize import upscale
 from srnet.ops.scoring import score
 
 Pair = tuple[str, Tensor, Tensor]  # (name, LR RGB (1, 3, h, w), HR RGB (1, 3, sh, sw)) in [0, 1]

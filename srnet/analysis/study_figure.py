@@ -12,7 +12,7 @@ from torch import Tensor
 from srnet.analysis.error_views import aligned_border, spectrum_image
 from srnet.analysis.figures import grid_image, stack, titled, to_pil, zoomed
 from srnet.ops.color import rgb_to_y
-from srnet.ops.degradation import upscale
+from srnet.ops.resize import upscale
 
 
 def worst_crop(pairs: Sequence[tuple[str, Tensor, Tensor]], scale: int,

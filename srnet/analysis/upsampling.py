@@ -4,7 +4,7 @@ Every function maps an LR batch (N, C, h, w) to (N, C, s*h, s*w) for an integer 
 
 * :func:`nearest`   each pixel copied into an s x s block.
 * :func:`bilinear`  linear interpolation along both axes (``align_corners=False``).
-* :func:`bicubic`   cubic convolution, a = -0.5 (the kernel of :mod:`srnet.ops.degradation`).
+* :func:`bicubic`   cubic convolution, a = -0.5 (the kernel of :mod:`srnet.ops.resize`).
 * :func:`bed_of_nails`  each pixel at the top-left of its s x s block, zeros elsewhere
   (zero insertion; a transposed convolution with a 1x1 kernel and stride s).
 * :func:`max_unpool`  each pixel placed back at the position a preceding
@@ -13,7 +13,7 @@ Every function maps an LR batch (N, C, h, w) to (N, C, s*h, s*w) for an integer 
 * :func:`transposed_bilinear`  a transposed convolution with a fixed bilinear kernel
   (k = 2s - s % 2, FCN's initialisation): bed of nails followed by a smoothing convolution.
 
-The first three reuse :func:`srnet.ops.degradation.upscale` (``F.interpolate``) and are clamped to
+The first three reuse :func:`srnet.ops.resize.upscale` (``F.interpolate``) and are clamped to
 [0, 1]; the others are linear in their input and not clamped. Demo: ``python -m srnet.analysis.upsampling``.
 """
 
@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from srnet.nets.tails import deconv_padding
-from srnet.ops.degradation import upscale
+from srnet.ops.resize import upscale
 
 METHODS = ("nearest", "bilinear", "bicubic", "bed_of_nails", "max_unpool", "transposed_bilinear")
 

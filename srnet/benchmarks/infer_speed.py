@@ -17,7 +17,7 @@ output megapixels per second (from the minimum: the least disturbed run). Method
   ``load_model(...).upscale(array)`` (:class:`srnet.infer.upscaler.Upscaler` on the same weights;
   what ``infer.py`` runs), and OpenCV's ``upsample`` call (which converts to YCrCb, runs the
   network on Y and resizes Cr/Cb itself);
-* ``torch bicubic``: ``srnet.ops.degradation.upscale`` on the float RGB tensor.
+* ``torch bicubic``: ``srnet.ops.resize.upscale`` on the float RGB tensor.
 
 :func:`side_by_side` gives the user path and OpenCV per scale and size, with their ratio.
 
@@ -46,7 +46,7 @@ from srnet.io.tables import markdown_table
 from srnet.nets import FSRCNN
 from srnet.nets.reparam import reparameterize
 from srnet.ops.color import rgb_to_y
-from srnet.ops.degradation import upscale
+from srnet.ops.resize import upscale
 
 CPU_SIZES = ((256, 256), (360, 640), (1080, 1920))  # LR (H, W)
 GPU_SIZES = CPU_SIZES

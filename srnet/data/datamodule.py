@@ -5,7 +5,10 @@ set's sizes.
 
 Batches leave the DataLoader as uint8 and become float in [0, 1] on the device in
 :meth:`SRDataModule.on_after_batch_transfer`, where LR is made from HR by the configured
-degradation (unless the validation set gives LR files). A batch is then
+degradation (:mod:`srnet.ops.degrader`; a validation set's own LR files are used under the
+``bicubic`` preset). Training LR is random (the global generator, saved with checkpoints);
+each validation image gets one fixed degraded LR, seeded by its set and name, the same in every
+run. A batch is then
 ``{"lr": (N, 3, h, w), "hr": (N, 3, s*h, s*w)}`` float RGB in [0, 1], plus ``"set"`` (validation).
 """
 
@@ -17,12 +20,12 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
-from srnet.data.datasets import MARGIN, TrainPatches, ValImages
+from srnet.data.datasets import TrainPatches, ValImages
 from srnet.data.device_sampler import DevicePatches, parse_switch, use_device_path
 from srnet.data.preflight import drop_small, preflight
 from srnet.data.sharding import eval_sampler
 from srnet.data.sources import as_source
-from srnet.ops.degradation import check_degradation, degrade
+from srnet.ops.degrader import Degrader, seeded
 
 
 class SRDataModule(L.LightningDataModule):
@@ -36,7 +39,8 @@ class SRDataModule(L.LightningDataModule):
         batch_size: training batch size (validation uses whole images, batch size 1).
         patches_per_epoch: random patches drawn per epoch.
         num_workers: DataLoader workers for training.
-        degradation: how LR is made from HR (``bicubic``).
+        degradation: how LR is made from HR: a preset (``configs/degradation/``, a dict) or
+            ``bicubic``.
         augment: random flips and 90-degree rotations of the training patches.
         device_resident: ``auto`` / ``true`` / ``false``: cut training patches from images held
             on the training device (``srnet.data.device_sampler``) instead of a DataLoader; auto
@@ -50,7 +54,7 @@ class SRDataModule(L.LightningDataModule):
 
     def __init__(self, train: Sequence, val: Mapping, scale: int, patch_size: int = 32,
                  batch_size: int = 16, patches_per_epoch: int = 16000, num_workers: int = 0,
-                 degradation: str = "bicubic", augment: bool = True,
+                 degradation: dict | str | None = "bicubic", augment: bool = True,
                  device_resident: bool | str = "auto", skip_bad: bool = False,
                  rescales: Sequence[float] = (1.0,)) -> None:
         super().__init__()
@@ -60,7 +64,7 @@ class SRDataModule(L.LightningDataModule):
         self.val_sources = {name: as_source(src) for name, src in dict(val).items()}
         self.scale, self.patch_size, self.batch_size = int(scale), int(patch_size), int(batch_size)
         self.patches_per_epoch, self.num_workers = int(patches_per_epoch), int(num_workers)
-        self.degradation, self.augment = check_degradation(degradation), augment
+        self.degrader, self.augment = Degrader(degradation), augment
         self.device_resident = parse_switch(device_resident)
         self.skip_bad = bool(skip_bad)
         self.rescales = tuple(float(f) for f in rescales)
@@ -81,10 +85,12 @@ class SRDataModule(L.LightningDataModule):
             sets.update({f"val/{n}": src.records() for n, src in self.val_sources.items()})
         sets = preflight(sets, self.scale, skip_bad=self.skip_bad)
         if "train" in sets and self.skip_bad:  # too small for one patch: left out, listed
-            sets["train"] = drop_small(sets["train"], self.scale, self.patch_size)
+            sets["train"] = drop_small(sets["train"], self.scale, self.patch_size,
+                                       self.degrader.margin)
         if "train" in sets:
             self.train_set = TrainPatches(sets["train"], self.scale, self.patch_size,
-                                          self.patches_per_epoch, self.augment, self.rescales)
+                                          self.patches_per_epoch, self.augment, self.rescales,
+                                          self.degrader.margin)
         if not self.val_sets:
             self.val_sets = {n: ValImages(sets[f"val/{n}"], self.scale) for n in self.val_sources}
 
@@ -115,14 +121,17 @@ class SRDataModule(L.LightningDataModule):
                 for ds in self.val_sets.values()]
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int = 0):
-        s = self.scale
+        s, m = self.scale, self.degrader.margin
         if isinstance(batch, dict):  # a whole validation image
-            hr = batch["hr"].float().div(255)
-            lr = batch["lr"].float().div(255) if "lr" in batch else degrade(hr, s, self.degradation)
-            return {"lr": lr, "hr": hr, "name": batch["name"], "set": self.val_names[dataloader_idx]}
+            name, hr = self.val_names[dataloader_idx], batch["hr"].float().div(255)
+            if "lr" in batch and self.degrader.classic:
+                lr = batch["lr"].float().div(255)
+            else:  # the same LR in every run: seeded by the set and the image
+                lr = self.degrader(hr, s, seeded(f"{name}/{batch['name']}"))
+            return {"lr": lr, "hr": hr, "name": batch["name"], "set": name}
         big = batch.float().div(255)  # (N, 3, (p + 2m) s, (p + 2m) s) training crops with context
-        lr = degrade(big, s, self.degradation)[..., MARGIN:-MARGIN, MARGIN:-MARGIN]
-        hr = big[..., MARGIN * s : -MARGIN * s, MARGIN * s : -MARGIN * s]
+        lr = self.degrader(big, s)[..., m:-m, m:-m]  # (N, 3, p, p)
+        hr = big[..., m * s : -m * s, m * s : -m * s]  # (N, 3, s p, s p)
         return {"lr": lr, "hr": hr}
 
 

@@ -117,7 +117,7 @@ class CropSampler(Sampler):
 class TrainPatches(Dataset):
     """Random HR crops with a context margin, decoded images cached in memory.
 
-    Item: uint8 (3, (p + 2*MARGIN)*s, (p + 2*MARGIN)*s) where p is the LR patch size; the datamodule
+    Item: uint8 (3, (p + 2*margin)*s, (p + 2*margin)*s) where p is the LR patch size; the datamodule
     degrades it and trims the margin, leaving LR (3, p, p) and HR (3, p*s, p*s).
 
     Args:
@@ -128,12 +128,16 @@ class TrainPatches(Dataset):
         augment: random flips and 90-degree rotations.
         rescales: sizes of each HR image to train on, as fractions (the FSRCNN paper's
             augmentation: 1.0, 0.9, 0.8, 0.7, 0.6); copies too small for one patch are left out.
+        margin: LR pixels of context around each patch (the degradation's
+            ``Degrader.margin``: the bicubic kernel's reach, or a JPEG block).
     """
 
     def __init__(self, records: list[Record], scale: int, patch_size: int, length: int,
-                 augment: bool = True, rescales: Sequence[float] = (1.0,)) -> None:
+                 augment: bool = True, rescales: Sequence[float] = (1.0,),
+                 margin: int = MARGIN) -> None:
         self.scale, self.patch_size, self.length, self.augment = scale, patch_size, length, augment
-        self.crop = (patch_size + 2 * MARGIN) * scale
+        self.margin = margin
+        self.crop = (patch_size + 2 * margin) * scale
         self.images = [to_chw(r.load_hr()) for r in records]
         small = [f"{r.hr if isinstance(r.hr, (str, Path)) else r.name} "
                  f"({im.shape[2]}x{im.shape[1]})"
@@ -141,7 +145,7 @@ class TrainPatches(Dataset):
         if small:
             raise ValueError(
                 f"data.patch_size={patch_size} at scale {scale} needs HR images of at least "
-                f"{self.crop}x{self.crop} pixels (patch plus {MARGIN} LR pixels of context); "
+                f"{self.crop}x{self.crop} pixels (patch plus {margin} LR pixels of context); "
                 f"lower data.patch_size, or set data.skip_bad=true to leave these out; too small: "
                 f"{', '.join(small)}")
         if not self.images:

@@ -109,14 +109,14 @@ def min_side(record) -> int | None:
         return None  # unreadable: reported by srnet.data.preflight
 
 
-def crop_side(scale: int, patch_size: int) -> int:
+def crop_side(scale: int, patch_size: int, margin: int = MARGIN) -> int:
     """HR pixels a training crop needs: the LR patch plus its context margin, times the scale."""
-    return (int(patch_size) + 2 * MARGIN) * int(scale)
+    return (int(patch_size) + 2 * int(margin)) * int(scale)
 
 
-def too_small(records: list, scale: int, patch_size: int) -> list[str]:
+def too_small(records: list, scale: int, patch_size: int, margin: int = MARGIN) -> list[str]:
     """``"<name> (<side> px)"`` for each training image too small for one patch."""
-    need = crop_side(scale, patch_size)
+    need = crop_side(scale, patch_size, margin)
     sides = [(r, min_side(r)) for r in records]
     return [_label(r, side) for r, side in sides if side is not None and side < need]
 
@@ -125,13 +125,13 @@ def _label(record, side: int) -> str:
     return f"{record.hr if isinstance(record.hr, (str, Path)) else record.name} (shorter side {side} px)"
 
 
-def drop_small(records: list, scale: int, patch_size: int) -> list:
+def drop_small(records: list, scale: int, patch_size: int, margin: int = MARGIN) -> list:
     """Training records without the images too small for one patch, listed in a warning.
 
     Raises:
         ValueError: when no image is left (never an empty epoch).
     """
-    need = crop_side(scale, patch_size)
+    need = crop_side(scale, patch_size, margin)
     sides = [(r, min_side(r)) for r in records]  # each header read once
     keep = [r for r, side in sides if (side or need) >= need]
     small = [_label(r, side) for r, side in sides if side is not None and side < need]

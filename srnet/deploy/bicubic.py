@@ -3,7 +3,7 @@
 Enlarging by s is, per output phase (ry, rx), a 5x5 correlation of the LR image with the outer
 product of two 1-D cubic kernels; so all s*s phases are one convolution with s*s output channels
 per colour, computed at LR resolution and lined up with the network's phases (no HR-size float
-image). The weights are PyTorch's antialiased bicubic (a = -0.5, ``srnet.ops.degradation.upscale``),
+image). The weights are PyTorch's antialiased bicubic (a = -0.5, ``srnet.ops.resize.upscale``),
 renormalised on the two border rows/columns exactly as it does. A colour matrix may be applied
 before (LR channels -> the channels enlarged) and after (enlarged -> output): both commute with
 the interpolation, whose weights sum to 1.

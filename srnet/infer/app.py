@@ -118,8 +118,9 @@ class InferJob:
     def evaluate_one(self, src: Path) -> None:
         from srnet.infer.upscaler import to_net_space
         from srnet.io.images import read_picture
-        from srnet.ops.degradation import degrade, mod_crop
+        from srnet.ops.degrader import Degrader, seeded
         from srnet.ops.metrics import quantize
+        from srnet.ops.resize import mod_crop
         from srnet.ops.scoring import score
 
         if is_video_file(src):
@@ -130,7 +131,7 @@ class InferJob:
         if min(hr.shape[-2:]) < 2 * s + 11:
             raise ValueError(f"{src}: {hr.shape[-1]}x{hr.shape[-2]} is too small to score at x{s} "
                              f"(SSIM needs 11x11 pixels after cropping {s} border pixels)")
-        lr = degrade(hr, s, self.model.degradation)  # (1, 3, H/s, W/s)
+        lr = Degrader(self.model.degradation)(hr, s, seeded(src.name))  # (1, 3, H/s, W/s)
         sr = self.model.forward_tiled(to_net_space(lr, mode))  # (1, 1 or 3, H, W)
         scores = {m: (float(v["psnr"]), float(v["ssim"])) for m, v in score(sr, lr, hr, s).items()}
         self.rows.append((src.name, scores))
@@ -140,7 +141,7 @@ class InferJob:
 
         methods = ["model", "nearest", "bilinear", "bicubic"]
         print(f"\nY-PSNR (dB) / SSIM, border {self.model.scale} px, LR made by "
-              f"{self.model.degradation} degradation of the inputs:")
+              f"{self.model.degradation['name']} degradation of the inputs:")
         rows = [[name, *(f"{sc[m][0]:.2f} / {sc[m][1]:.4f}" for m in methods)]
                 for name, sc in self.rows]
         if self.rows:

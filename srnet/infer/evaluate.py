@@ -25,7 +25,8 @@ from torch import Tensor, nn
 from srnet.data.sources import DIV2K, PairedBenchmark, Record
 from srnet.infer.upscaler import to_net_space
 from srnet.io.images import to_tensor
-from srnet.ops.degradation import BASELINES, degrade, mod_crop
+from srnet.ops.degrader import Degrader, seeded
+from srnet.ops.resize import BASELINES, mod_crop
 from srnet.ops.scoring import score
 
 LR_MODES = ("given", "make")
@@ -75,7 +76,7 @@ def load_pair(rec: Record, scale: int, lr: str = "given",
     """LR (1, 3, h, w) and mod-cropped HR (1, 3, s*h, s*w), float RGB in [0, 1]."""
     hr = mod_crop(to_tensor(rec.load_hr()), scale)
     if check_lr_mode(lr) == "make":
-        return degrade(hr, scale, degradation), hr
+        return Degrader(degradation)(hr, scale, seeded(str(rec.name))), hr
     if rec.lr is None:
         raise ValueError(f"{rec.hr}: no LR file to use with lr=given; use lr=make")
     low = to_tensor(rec.load_lr())
@@ -97,7 +98,7 @@ def evaluate(net: nn.Module | None, records: Iterable[Record], scale: int, lr: s
         scale: SR factor; must be the network's.
         lr: ``given`` (the records' LR files) or ``make`` (srnet's degradation of HR).
         degradation: how LR is made when ``lr="make"``.
-        methods: baseline methods to score, from ``srnet.ops.degradation.BASELINES``.
+        methods: baseline methods to score, from ``srnet.ops.resize.BASELINES``.
         device: where the network and the images go.
     """
     if net is not None and net.cfg.scale != scale:

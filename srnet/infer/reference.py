@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from srnet.ops.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
-from srnet.ops.degradation import upscale
+from srnet.ops.resize import upscale
 
 
 def net_channels(net: nn.Module) -> int:
@@ -27,7 +27,7 @@ def to_net_space(rgb: Tensor, color_mode: str) -> Tensor:
 
 
 def enlarge(x: Tensor, scale: int, method: str, clamp: bool = True) -> Tensor:
-    """``srnet.ops.degradation.upscale`` that gives the same values on a tile as on the whole image.
+    """``srnet.ops.resize.upscale`` that gives the same values on a tile as on the whole image.
 
     Interpolation positions are computed in the input's precision; for scales that are not powers
     of two they drift with the distance from the origin in float32, so those run in float64.

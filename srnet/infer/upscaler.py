@@ -83,7 +83,7 @@ class Upscaler:
         self.amp_dtype = check_precision(precision, self.device)
         self.net, self.precision = net, precision
         self.scale, self.color_mode = net.cfg.scale, net.cfg.color_mode
-        self.degradation = getattr(net, "degradation", "bicubic")
+        self.degradation = getattr(net, "degradation", None) or {"name": "bicubic"}
         self.runner = prepare_net(net, self.device, precision)
         self.fast = self.amp_dtype is None and isinstance(self.runner, DeployedNet)
         self.finite = all(bool(torch.isfinite(p).all()) for p in net.parameters())

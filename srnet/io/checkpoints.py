@@ -126,7 +126,17 @@ def read(source: str | os.PathLike, map_location="cpu") -> tuple[dict, str, dict
         state = collapse_state(state)
     except ValueError as e:
         raise CheckpointError(f"{path}: {e}") from e
-    return dict(meta["net"]), str(meta.get("degradation", "bicubic")), state, path
+    return dict(meta["net"]), degradation_spec(meta.get("degradation")), state, path
+
+
+def degradation_spec(value: object) -> dict:
+    """The training degradation as a preset dict (``configs/degradation/``); files written before
+    presets existed say ``"bicubic"``."""
+    if value is None or isinstance(value, str):
+        return {"name": value or "bicubic"}
+    if isinstance(value, dict):
+        return dict(value)
+    raise CheckpointError(f"the degradation entry is {type(value).__name__}, not a preset dict")
 
 
 def load_net(source: str | os.PathLike, map_location="cpu") -> FSRCNN:
@@ -199,7 +209,8 @@ def check_compatible(net_cfg: dict, expected: dict, source: str | os.PathLike = 
                               + ". Drop the conflicting setting or use a matching checkpoint.")
 
 
-def save_weights(net: nn.Module, path: str | os.PathLike, degradation: str | None = None) -> Path:
+def save_weights(net: nn.Module, path: str | os.PathLike,
+                 degradation: dict | str | None = None) -> Path:
     """Write ``net`` as a plain weights file (atomically: a temporary file, then a rename).
 
     Args:
@@ -212,7 +223,7 @@ def save_weights(net: nn.Module, path: str | os.PathLike, degradation: str | Non
         net = net.net
     if not isinstance(net, FSRCNN):
         raise TypeError(f"save_weights needs an srnet FSRCNN, got {type(net).__name__}")
-    degradation = degradation or getattr(net, "degradation", None) or "bicubic"
+    degradation = degradation_spec(degradation or getattr(net, "degradation", None))
     state = {k: (v.detach().float() if v.is_floating_point() else v.detach()).cpu().clone()
              for k, v in collapse_state(net.state_dict()).items()}
     payload = {"format": FORMAT, "net": net.cfg.to_dict(), "degradation": degradation,
@@ -227,5 +238,5 @@ if __name__ == "__main__":
         sys.exit(f"{sys.argv[2]} exists; not overwriting it")
     loaded = load_net(sys.argv[1])
     out = save_weights(loaded, sys.argv[2])
-    print(f"{out}: {describe(loaded.cfg.to_dict())}, degradation {loaded.degradation}, "
+    print(f"{out}: {describe(loaded.cfg.to_dict())}, degradation {loaded.degradation['name']}, "
           f"{out.stat().st_size / 1024:.1f} KiB")

@@ -1,3 +1,4 @@
-"""Plain tensor functions: colour conversion (:mod:`~srnet.ops.color`), degradation and the
-fixed-rule baselines (:mod:`~srnet.ops.degradation`), the SR metric protocol
+"""Plain tensor functions: colour conversion (:mod:`~srnet.ops.color`), resizing by rule and the
+upscaling baselines (:mod:`~srnet.ops.resize`), the degradation steps
+(:mod:`~srnet.ops.degradation`) and presets (:mod:`~srnet.ops.degrader`), the SR metric protocol
 (:mod:`~srnet.ops.metrics`). Nothing here imports the rest of srnet, Lightning, Hydra or PIL."""

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from torch import Tensor
 
-from srnet.ops.degradation import BASELINES, upscale
 from srnet.ops.metrics import psnr, ssim
+from srnet.ops.resize import BASELINES, upscale
 
 
 def score(sr: Tensor | None, lr: Tensor, hr: Tensor, scale: int,
@@ -26,7 +26,7 @@ def score(sr: Tensor | None, lr: Tensor, hr: Tensor, scale: int,
         lr: (N, 3, h, w) the RGB input the baselines upscale.
         hr: (N, 3, s*h, s*w) RGB ground truth.
         scale: SR factor (and the border cropped).
-        methods: baselines from ``srnet.ops.degradation.BASELINES``.
+        methods: baselines from ``srnet.ops.resize.BASELINES``.
     """
     outs = {m: upscale(lr, scale, m) for m in methods}  # (N, 3, s*h, s*w) each
     if sr is not None:

@@ -46,7 +46,7 @@ from srnet.analysis.samples import centre_crop, first_val_items
 from srnet.infer.upscaler import super_resolve
 from srnet.nets.tails import DeconvTail
 from srnet.ops.color import rgb_to_y
-from srnet.ops.degradation import upscale
+from srnet.ops.resize import upscale
 
 
 def resolved_yaml(cfg: DictConfig) -> str:

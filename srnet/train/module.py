@@ -25,9 +25,9 @@ from torch import Tensor
 from srnet.infer.upscaler import to_net_space
 from srnet.io.checkpoints import load_matching
 from srnet.nets import build_net
-from srnet.nets.overparam import is_overparametrized, overparametrize
+from srnet.nets.overparam import check_branches, check_resume, overparametrize
 from srnet.nets.tailfit import fit_tail
-from srnet.ops.degradation import BASELINES
+from srnet.ops.resize import BASELINES
 from srnet.ops.scoring import score
 from srnet.train.throughput import (
     check_choice,
@@ -49,7 +49,7 @@ class SRSystem(L.LightningModule):
         scheduler: partial LR scheduler or None; called with the optimiser, plus
             ``total_steps=<trainer.estimated_stepping_batches>`` when it accepts that argument.
             Stepped every optimiser step.
-        degradation: how the training LR was made; recorded in checkpoints.
+        degradation: how the training LR was made (a preset dict); recorded in checkpoints.
         init_from: a checkpoint or weights file whose matching weights start this network (the
             FSRCNN paper's trick: train x2, then reuse its body for x3 / x4 and learn a new tail).
         tail_fit_batches: at the start of a fresh fit, set the tail by ridge least squares on the
@@ -66,13 +66,15 @@ class SRSystem(L.LightningModule):
         overparam: train the body's 5x5 and 3x3 convolutions as scaled sums of smaller branches
             (and an identity where channels match), merged into one kernel every step
             (:mod:`srnet.nets.overparam`); exported weights are the plain, collapsed network.
+        branches: with ``overparam``, extra branches besides the square ones and the identity:
+            any of ``seq`` (1x1 then k x k) and ``edges`` (1x1 then Sobel / Laplacian masks).
     """
 
     def __init__(self, net: dict, loss: str = "l1", optimizer=None, scheduler=None,
-                 degradation: str = "bicubic", init_from: str | None = None,
+                 degradation: dict | str = "bicubic", init_from: str | None = None,
                  channels_last: bool | str = "auto", compile: bool | str = "auto",
                  tail_lr_scale: float = 1.0, tail_fit_batches: int = 0,
-                 overparam: bool = False) -> None:
+                 overparam: bool = False, branches: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"model.loss={loss!r}: choose one of {sorted(LOSSES)}")
@@ -89,8 +91,9 @@ class SRSystem(L.LightningModule):
             print(f"init_from {init_from}: copied {len(copied)} tensors whose shapes match")
         if not isinstance(overparam, bool):
             raise ValueError(f"model.overparam={overparam!r}: choose true or false")
+        branches = check_branches(overparam, branches)
         if overparam:  # after init_from: the branches start as the copied kernels
-            overparametrize(self.net)
+            overparametrize(self.net, branches)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.loss_fn = LOSSES[loss]
         self.throughput = (check_choice("model.compile", compile),
@@ -239,9 +242,5 @@ class SRSystem(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         # Before Lightning loads the weights: name the switch instead of a list of missing keys.
-        trained = is_overparametrized(checkpoint.get("state_dict", {}))
-        if trained != self.hparams.overparam:
-            raise ValueError(f"this checkpoint was trained with model.overparam="
-                             f"{str(trained).lower()}; resume it with model.overparam="
-                             f"{str(trained).lower()} (or start from its weights with "
-                             f"model.init_from=, which works either way)")
+        check_resume(checkpoint.get("state_dict", {}), self.hparams.overparam,
+                     self.hparams.get("branches") or [])

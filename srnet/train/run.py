@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 
 from srnet.io.checkpoints import trained_steps
 from srnet.io.tables import markdown_table
-from srnet.ops.degradation import BASELINES
+from srnet.ops.resize import BASELINES
 from srnet.train.config_check import ConfigError, build
 from srnet.train.rng import RNGState
 

@@ -27,7 +27,7 @@ from srnet.data.datasets import ValImages
 from srnet.data.sources import PairedBenchmark
 from srnet.nets import FSRCNN
 from srnet.ops.color import rgb_to_y
-from srnet.ops.degradation import degrade, upscale
+from srnet.ops.resize import bicubic_down, upscale
 
 
 @pytest.mark.parametrize("k, s", [(8, 2), (9, 3), (12, 4)])
@@ -104,7 +104,7 @@ def generated_pairs(scale: int, n: int = 3) -> list[tuple[torch.Tensor, torch.Te
     for i in range(n):
         hr = torch.from_numpy(smooth_image(96, 120, seed=i)).permute(2, 0, 1)[None].float() / 255
         hr = rgb_to_y(hr)[..., : 96 - 96 % scale, : 120 - 120 % scale]
-        out.append((degrade(hr, scale), hr))
+        out.append((bicubic_down(hr, scale), hr))
     return out
 
 

@@ -18,7 +18,7 @@ from srnet.analysis.error_views import (
 )
 from srnet.nets import FSRCNN
 from srnet.ops.color import rgb_to_y
-from srnet.ops.degradation import degrade, upscale
+from srnet.ops.resize import bicubic_down, upscale
 
 
 def board(h: int, w: int, scale: int, amp: float) -> torch.Tensor:
@@ -32,7 +32,7 @@ def rgb_pairs(scale: int, n: int = 2) -> list[tuple[torch.Tensor, torch.Tensor]]
     out = []
     for i in range(n):
         hr = torch.from_numpy(smooth_image(96, 108, seed=i)).permute(2, 0, 1)[None].float() / 255
-        out.append((degrade(hr, scale), hr))
+        out.append((bicubic_down(hr, scale), hr))
     return out
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from srnet.analysis.study import cell, columns, late_gain, macs_per_pixel, table
 from srnet.nets import FSRCNN
-from srnet.ops.degradation import degrade
+from srnet.ops.resize import bicubic_down
 
 study = load_script("upsampler_study")
 
@@ -62,7 +62,7 @@ def fake_benchmark(root: Path, scale: int) -> None:
     (where / "LR").mkdir(parents=True)
     for p in write_images(where / "HR", 2, 96, 120, seed=20):
         hr = torch.from_numpy(np.array(Image.open(p))).permute(2, 0, 1)[None].float() / 255
-        lr = degrade(hr, scale)[0].permute(1, 2, 0).mul(255).round().byte().numpy()
+        lr = bicubic_down(hr, scale)[0].permute(1, 2, 0).mul(255).round().byte().numpy()
         Image.fromarray(lr).save(where / "LR" / p.name)
 
 

@@ -18,7 +18,7 @@ from srnet.data import BSDS500, DIV2K, ImageFolder, PairedBenchmark, SRDataModul
 from srnet.data.preflight import PreflightError, preflight
 from srnet.infer.evaluate import evaluate
 from srnet.io.images import read_rgb, to_tensor, to_uint8
-from srnet.ops.degradation import degrade
+from srnet.ops.resize import bicubic_down
 from srnet.train.run import train
 
 
@@ -33,7 +33,7 @@ def make_lr(hr_path: Path, lr_path: Path, scale: int, rule: str = "degrade") -> 
     hr = to_tensor(read_rgb(hr_path))  # (1, 3, H, W)
     h, w = hr.shape[-2] // scale * scale, hr.shape[-1] // scale * scale
     hr = hr[..., :h, :w]
-    lr = degrade(hr, scale) if rule == "degrade" else hr[..., ::scale, ::scale]
+    lr = bicubic_down(hr, scale) if rule == "degrade" else hr[..., ::scale, ::scale]
     return save(lr_path, to_uint8(lr))
 
 

@@ -12,7 +12,7 @@ from srnet.deploy.plan import Planner, shape_class
 from srnet.deploy.rgb import upscale_into
 from srnet.infer.upscaler import super_resolve
 from srnet.nets import FSRCNN
-from srnet.ops.degradation import upscale
+from srnet.ops.resize import upscale
 
 
 def _net(scale: int, **kw) -> FSRCNN:

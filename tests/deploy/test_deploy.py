@@ -17,8 +17,8 @@ from srnet.infer.upscaler import super_resolve
 from srnet.io.images import read_rgb, to_tensor
 from srnet.nets import FSRCNN
 from srnet.ops.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
-from srnet.ops.degradation import degrade, mod_crop
 from srnet.ops.metrics import psnr
+from srnet.ops.resize import bicubic_down, mod_crop
 
 WEIGHTS = ROOT / "srnet" / "weights"
 
@@ -117,7 +117,7 @@ def _psnr_gap(net: FSRCNN, hr: torch.Tensor, precision: str) -> float:
     """|PSNR(reduced precision) - PSNR(fp32)| in dB against ``hr`` (N, 3, H, W)."""
     s = net.cfg.scale
     hr = mod_crop(hr, s)
-    lr = degrade(hr, s)
+    lr = bicubic_down(hr, s)
     fp32 = deploy(net, "cpu", "fp32").upscale_rgb(lr)
     low = DeployedNet(net, torch.device("cpu"), resolve_precision(precision, torch.device("cpu")))
     out = low.upscale_rgb(lr)
@@ -248,7 +248,7 @@ def test_fast_rgb_psnr_equals_reference_set5(scale: int, shared_data: Path) -> N
     fast = deploy(net)
     for path in sorted((shared_data / "benchmark/Set5" / f"X{scale}" / "HR").glob("*.png")):
         hr = mod_crop(to_tensor(read_rgb(path)), scale)
-        lr = degrade(hr, scale)
+        lr = bicubic_down(hr, scale)
         ref = psnr(super_resolve(net, lr), hr, scale).item()
         got = psnr(fast.upscale_rgb(lr, as_uint8=True).permute(0, 3, 1, 2).float() / 255, hr,
                    scale).item()

@@ -24,7 +24,7 @@ from PIL import Image
 from srnet.data import PairedBenchmark
 from srnet.infer.evaluate import evaluate, load_pair
 from srnet.io.images import read_rgb, to_tensor, to_uint8
-from srnet.ops.degradation import BASELINES, degrade
+from srnet.ops.resize import BASELINES, bicubic_down
 from srnet.train.run import train
 
 spec = importlib.util.spec_from_file_location("evaluate_script", ROOT / "scripts" / "evaluate.py")
@@ -40,7 +40,7 @@ def make_benchmark(root, name="Set2", scale=2, n=2, h=30, w=36):
     """``root/benchmark/<name>/X<scale>/{HR,LR}`` with LR made by srnet's degradation."""
     (root / "benchmark" / name / f"X{scale}" / "LR").mkdir(parents=True)
     for p in write_images(root / "benchmark" / name / f"X{scale}" / "HR", n, h, w):
-        lr = degrade(to_tensor(read_rgb(p)), scale)
+        lr = bicubic_down(to_tensor(read_rgb(p)), scale)
         Image.fromarray(to_uint8(lr)).save(root / "benchmark" / name / f"X{scale}" / "LR" / p.name)
 
 
@@ -135,7 +135,7 @@ def test_srnet_lr_matches_matlab_lr_files(shared_data, name):
     for s in (2, 3, 4):
         for rec in PairedBenchmark(shared_data / "benchmark" / name, s).records():
             lr, hr = load_pair(rec, s, "given")
-            rgb_psnr = 10 * torch.log10(1 / (degrade(hr, s) - lr).pow(2).mean())
+            rgb_psnr = 10 * torch.log10(1 / (bicubic_down(hr, s) - lr).pow(2).mean())
             assert rgb_psnr > 45, f"{rec.lr}: srnet's LR is only {rgb_psnr:.2f} dB from the file"
 
 

@@ -33,7 +33,7 @@ from srnet.io.images import (
     write_picture,
 )
 from srnet.nets import FSRCNN
-from srnet.ops.degradation import upscale
+from srnet.ops.resize import upscale
 
 
 def make_model(scale: int = 2, color_mode: str = "y") -> Upscaler:

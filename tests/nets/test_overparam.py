@@ -7,7 +7,15 @@ from torch.nn.utils import parametrize
 
 from srnet.io.checkpoints import load_net, read, save_weights
 from srnet.nets import build_net
-from srnet.nets.overparam import Branches, collapse_state, merge, overparametrize
+from srnet.nets.overparam import (
+    Branches,
+    branches_of,
+    collapse_state,
+    edge_masks,
+    merge,
+    overparametrize,
+    split,
+)
 from srnet.train.module import SRSystem
 
 NET = {"scale": 3, "d": 8, "s": 4, "m": 2, "skip": "bicubic"}
@@ -107,3 +115,56 @@ def test_system_trains_overparametrised_and_exports_the_plain_net(tmp_path) -> N
 def test_overparam_must_be_a_bool() -> None:
     with pytest.raises(ValueError, match="model.overparam='yes': choose true or false"):
         SRSystem(NET, overparam="yes")
+
+
+SLIM = {"scale": 2, "d": 8, "s": None, "m": 2, "first_kernel": 3, "shrink": False,
+        "skip": "bicubic"}
+
+
+def test_seq_and_edge_branches_are_the_convs_they_stand_for() -> None:
+    g = torch.Generator().manual_seed(2)
+    c = 4
+    w3, w1 = torch.randn(c, c, 3, 3, generator=g), torch.randn(c, c, 1, 1, generator=g)
+    s1, s3 = torch.randn(2 * c, c, 1, 1, generator=g), torch.randn(c, 2 * c, 3, 3, generator=g)
+    e = torch.randn(3, c, c, generator=g)
+    scales = torch.randn(7, c, generator=g)  # 3x3, 1x1, seq, 3 edges, identity
+    x = torch.randn(1, c, 9, 9, generator=g)
+    masks = edge_masks(3)
+
+    def scaled(i: int, y: torch.Tensor) -> torch.Tensor:
+        return scales[i, None, :, None, None] * y
+
+    want = (scaled(0, F.conv2d(x, w3, padding=1)) + scaled(1, F.conv2d(x, w1))
+            + scaled(2, F.conv2d(F.conv2d(x, s1), s3, padding=1)) + scaled(6, x))
+    for j in range(3):  # a 1x1, then the mask per channel (depthwise)
+        mid = F.conv2d(x, e[j][:, :, None, None])
+        want = want + scaled(3 + j, F.conv2d(mid, masks[j].expand(c, 1, 3, 3), padding=1, groups=c))
+    got = F.conv2d(x, merge([w3, w1, s1, s3, e, scales]), padding=1)
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    assert split([w3, w1, s1, s3, e, scales])["seq"] == [s1, s3]
+
+
+@pytest.mark.parametrize("extra", [["seq"], ["edges"], ["seq", "edges"]])
+def test_slim_net_with_extra_branches_starts_at_and_collapses_to_the_plain_net(tmp_path,
+                                                                               extra) -> None:
+    torch.manual_seed(0)
+    net, x = build_net(SLIM), torch.rand(2, 1, 11, 13)
+    before = net(x)
+    overparametrize(net, extra)
+    torch.testing.assert_close(net(x), before, rtol=0, atol=1e-6)  # the extras start at zero
+    perturb(net)
+    assert branches_of(net.state_dict()) == extra
+    plain = build_net(SLIM)
+    plain.load_state_dict(collapse_state(net.state_dict()), strict=True)
+    assert (plain(x) - net(x)).abs().max() < 1e-5
+    system = SRSystem(SLIM, overparam=True, branches=extra)
+    perturb(system.net)
+    loaded = load_net(save_weights(system, tmp_path / "w.pt"))
+    assert (loaded(x) - system.net(x)).abs().max() < 1e-5
+
+
+def test_branches_need_overparam_and_known_names() -> None:
+    with pytest.raises(ValueError, match=r"model.branches=\['seq'\] needs model.overparam=true"):
+        SRSystem(SLIM, branches=["seq"])
+    with pytest.raises(ValueError, match=r"model.branches=\['sobel'\]: choose from"):
+        SRSystem(SLIM, overparam=True, branches=["sobel"])

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from srnet.ops.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
-from srnet.ops.degradation import degrade, mod_crop, upscale
 from srnet.ops.metrics import crop_border, psnr, quantize, ssim
+from srnet.ops.resize import bicubic_down, mod_crop, upscale
 
 
 def test_y_of_white_is_235_and_black_16():
@@ -80,11 +80,11 @@ def test_ssim_identical_is_one_and_drops_with_noise():
 
 def test_degrade_shapes_and_8_bit_levels():
     hr = torch.rand(1, 3, 12, 18)
-    lr = degrade(hr, 3)
+    lr = bicubic_down(hr, 3)
     assert lr.shape == (1, 3, 4, 6)
     assert torch.allclose(lr * 255, (lr * 255).round(), atol=1e-4)
     with pytest.raises(ValueError, match="multiple of scale"):
-        degrade(torch.rand(1, 3, 13, 18), 3)
+        bicubic_down(torch.rand(1, 3, 13, 18), 3)
     assert mod_crop(torch.rand(1, 3, 13, 20), 3).shape == (1, 3, 12, 18)
 
 

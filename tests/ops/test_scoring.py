@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from srnet.ops.color import rgb_to_y
-from srnet.ops.degradation import BASELINES, degrade, upscale
 from srnet.ops.metrics import psnr, ssim
+from srnet.ops.resize import BASELINES, bicubic_down, upscale
 from srnet.ops.scoring import score
 
 
@@ -15,7 +15,7 @@ from srnet.ops.scoring import score
 def pair() -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(0)
     hr = torch.rand(2, 3, 36, 36, generator=g)  # (N, 3, s*h, s*w)
-    return degrade(hr, 3), hr
+    return bicubic_down(hr, 3), hr
 
 
 def test_rows_are_the_protocol_per_image(pair) -> None:

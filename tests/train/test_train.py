@@ -40,7 +40,7 @@ def test_short_run_logs_tags_and_writes_checkpoint(tmp_path, folders, scale):
     ckpts = list((run / "checkpoints").glob("*.ckpt"))
     assert any(p.name == "last.ckpt" for p in ckpts)
     blob = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True, map_location="cpu")
-    assert blob["srnet"]["net"]["scale"] == scale and blob["srnet"]["degradation"] == "bicubic"
+    assert blob["srnet"]["net"]["scale"] == scale and blob["srnet"]["degradation"] == {"name": "bicubic"}
     events = list(run.rglob("events.out.tfevents.*"))
     assert events
     tags = set()
