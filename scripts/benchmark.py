@@ -35,7 +35,7 @@ import json
 import sys
 from pathlib import Path
 
-from srnet.cli import parse_kv
+from kvargs import parse_kv
 
 PARTS = ("infer", "profile", "folder", "train", "all")
 

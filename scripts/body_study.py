@@ -25,10 +25,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from kvargs import parse_kv
 from omegaconf import OmegaConf
 
 from srnet.analysis.body_study import cpu_seconds, figure, report
-from srnet.cli import parse_kv
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSIC = ["model=fsrcnn"]

@@ -1,24 +1,28 @@
-"""Score a checkpoint and the nearest / bilinear / bicubic baselines on benchmark sets.
+"""Score checkpoints and the nearest / bilinear / bicubic baselines on image sets, clean or degraded.
 
-    python scripts/evaluate.py ckpt_path=<ckpt> data_root=<dir> datasets=[Set5,Set14,BSD100] \\
-        out_dir=<dir>
+    python scripts/evaluate.py ckpt_path=<ckpt> datasets=[Set5,Set14,BSD100] out_dir=<dir>
+    python scripts/evaluate.py 'ckpt_path=[x2,x2-real]' datasets=[Set14,BSD100] \\
+        'degradation=[bicubic,jpeg_q75,jpeg_q50,noise]'
     python scripts/evaluate.py data_root=../shared/datasets scales=[2,3,4] lr=make   # baselines
 
 Keys (``key=value``, lists as ``[a,b]``):
 
-* ``ckpt_path``  Lightning ``.ckpt`` or plain ``.pt`` (see ``srnet.io.checkpoints``); null: baselines
-* ``data_root``  folder holding ``benchmark/<set>`` (or ``<set>``) and ``DIV2K``; default
-  ``$SRNET_DATA`` or ``../shared/datasets`` next to the project
-* ``datasets``   set names (``Set5``, ``Set14``, ``BSD100``, ``Urban100``, ..., ``DIV2K``)
-* ``scales``     SR factors; default ``[2,3,4]`` without a checkpoint, the checkpoint's scale with one
-* ``lr``         ``given`` (the sets' LR files) or ``make`` (LR made by srnet's degradation)
-* ``methods``    baselines to score (default ``[nearest,bilinear,bicubic]``)
-* ``degradation``, ``device`` (``auto``, ``cpu``, ``cuda``), ``out_dir`` (default
-  ``logs/evaluate/<date>_<time>``)
+* ``ckpt_path``   a Lightning ``.ckpt``, a ``.pt``, a bundled name (``x2``, ``x2-real``, ...), or a
+  list of them (each a row, named by it); null: baselines only
+* ``data_root``   folder holding ``benchmark/<set>`` (or ``<set>``), ``T91``, ``BSDS500``, ``DIV2K``;
+  default ``$SRNET_DATA`` or ``../shared/datasets`` next to the project
+* ``datasets``    set names (``Set5``, ``Set14``, ``BSD100``, ``Urban100``, ..., ``DIV2K``,
+  ``holdout``: every 10th training image, the recipes' validation split) or image folders
+* ``scales``      SR factors; default ``[2,3,4]`` without a checkpoint, the checkpoints' scales
+* ``degradation`` a preset of ``configs/degradation/`` or a list (default ``bicubic``); LR made
+  from HR by it, seeded by each image's name
+* ``lr``          ``given`` (the sets' LR files, under ``bicubic``) or ``make`` (always made)
+* ``methods``     baselines to score (default ``[nearest,bilinear,bicubic]``)
+* ``device`` (``auto``, ``cpu``, ``cuda``), ``out_dir`` (default ``logs/evaluate/<date>_<time>``)
 
-Prints a Markdown table (rows: methods, columns: dataset x scale, cells PSNR / SSIM) with the
-protocol under it, and writes ``results.json`` (a list of records), ``results.csv`` and
-``results.md`` to ``out_dir``.
+Prints a Markdown table (rows: methods, columns: dataset x scale [x degradation], cells PSNR /
+SSIM) with the protocol under it, and writes ``results.json``, ``results.csv`` and
+``results.md`` to ``out_dir``. The work is done by :mod:`srnet.analysis.evaluation`.
 """
 
 from __future__ import annotations
@@ -31,100 +35,64 @@ import time
 from pathlib import Path
 
 import torch
+from kvargs import parse_kv
 from tqdm import tqdm
 
-from srnet.cli import parse_kv
-from srnet.data.preflight import preflight
-from srnet.infer.evaluate import check_lr_mode, dataset_source, evaluate, protocol_text
-from srnet.io import tables
-from srnet.ops.degrader import Degrader
+from srnet.analysis.evaluation import check_lr_mode, evaluate_sets, protocol_text, results_table
+from srnet.io.checkpoints import load_net
+from srnet.io.presets import degradation_preset
 from srnet.ops.resize import BASELINES
 
 ROOT = Path(__file__).resolve().parents[1]
-FIELDS = ("dataset", "scale", "method", "psnr", "ssim", "images")
+FIELDS = ("dataset", "scale", "degradation", "method", "psnr", "ssim", "images")
 
 
 def defaults() -> dict:
-    return {
-        "ckpt_path": None,
-        "data_root": os.environ.get("SRNET_DATA", str(ROOT.parent / "shared" / "datasets")),
-        "datasets": ["Set5", "Set14", "BSD100"],
-        "scales": None,
-        "lr": "given",
-        "methods": list(BASELINES),
-        "degradation": "bicubic",
-        "device": "auto",
-        "out_dir": None,
-    }
+    return {"ckpt_path": None,
+            "data_root": os.environ.get("SRNET_DATA", str(ROOT.parent / "shared" / "datasets")),
+            "datasets": ["Set5", "Set14", "BSD100"], "scales": None, "lr": "given",
+            "methods": list(BASELINES), "degradation": "bicubic", "device": "auto",
+            "out_dir": None}
 
 
 def parse_args(argv: list[str]) -> dict:
     """``key=value`` arguments over :func:`defaults`; errors name the key and the allowed ones."""
     args = parse_kv("evaluate.py", defaults(), argv)
-    for key in ("datasets", "methods"):
-        if isinstance(args[key], str):
+    for key in ("datasets", "methods", "degradation", "ckpt_path", "scales"):
+        if args[key] is not None and not isinstance(args[key], list):
             args[key] = [args[key]]
-    if isinstance(args["scales"], int):
-        args["scales"] = [args["scales"]]
     check_lr_mode(args["lr"])
-    Degrader(args["degradation"])
+    for name in args["degradation"]:
+        degradation_preset(name)  # unknown names list the presets
     unknown = [m for m in args["methods"] if m not in BASELINES]
     if unknown:
         raise SystemExit(f"methods: {unknown} unknown; choose from {list(BASELINES)}")
     return args
 
 
-def markdown_table(rows: list[dict], methods: list[str], columns: list[tuple[str, int]]) -> str:
-    """Rows: methods; columns: (dataset, scale); cells ``PSNR / SSIM`` (``-`` where not scored)."""
-    cell = {(r["method"], r["dataset"], r["scale"]): f"{r['psnr']:.2f} / {r['ssim']:.4f}"
-            for r in rows}
-    return tables.markdown_table(["method", *(f"{d} x{s}" for d, s in columns)],
-                                 [[m, *(cell.get((m, d, s)) for d, s in columns)] for m in methods])
-
-
-def write_results(rows: list[dict], out_dir: Path, table: str) -> None:
+def write_results(rows: list[dict], out_dir: Path, text: str) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
     with open(out_dir / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-    (out_dir / "results.md").write_text(table + "\n")
+    (out_dir / "results.md").write_text(text + "\n")
 
 
 def main(argv: list[str]) -> list[dict]:
     """Run the evaluation described by ``argv``; returns the result records."""
-    args = parse_args(argv)
-    device = args["device"]
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    net = None
-    if args["ckpt_path"]:
-        from srnet.io.checkpoints import (
-            load_net,  # written with `infer.py`; only needed with a model
-        )
-
-        net = load_net(args["ckpt_path"], map_location="cpu")
-    scales = args["scales"] or ([net.cfg.scale] if net is not None else [2, 3, 4])
-    methods = [*args["methods"], *(["model"] if net is not None else [])]
-    out_dir = Path(args["out_dir"] or ROOT / "logs" / "evaluate" / time.strftime("%Y-%m-%d_%H-%M-%S"))
-
-    rows, columns = [], []
-    for name in args["datasets"]:
-        for s in scales:
-            source = dataset_source(args["data_root"], name, s, args["lr"])
-            records = preflight({name: source.records()}, s)[name]
-            model = net if net is not None and net.cfg.scale == s else None
-            bar = tqdm(records, desc=f"{name} x{s}", leave=False, file=sys.stderr)
-            scores = evaluate(model, bar, s, args["lr"], args["degradation"], args["methods"], device)
-            columns.append((name, s))
-            rows += [{"dataset": name, "scale": s, "method": m, **scores[m]}
-                     for m in methods if m in scores]
-
-    table = markdown_table(rows, methods, columns)
-    notes = protocol_text(args["lr"], args["degradation"])
-    source = f"data: {args['data_root']}; checkpoint: {args['ckpt_path'] or 'none (baselines only)'}"
-    text = f"{table}\n\n{notes}\n{source}"
+    a = parse_args(argv)
+    device = a["device"] if a["device"] != "auto" else "cuda" if torch.cuda.is_available() else "cpu"
+    sources = a["ckpt_path"] or []
+    nets = {("model" if len(sources) == 1 else Path(str(s)).stem): load_net(s) for s in sources}
+    scales = a["scales"] or sorted({n.cfg.scale for n in nets.values()}) or [2, 3, 4]
+    out_dir = Path(a["out_dir"] or ROOT / "logs" / "evaluate" / time.strftime("%Y-%m-%d_%H-%M-%S"))
+    rows = evaluate_sets(nets, a["data_root"], a["datasets"], scales, a["degradation"], a["lr"],
+                         a["methods"], device,
+                         lambda recs, desc: tqdm(recs, desc=desc, leave=False, file=sys.stderr))
+    text = (f"{results_table(rows)}\n\n{protocol_text(a['lr'])}\n"
+            f"data: {a['data_root']}; checkpoint: {', '.join(map(str, sources)) or 'none'}")
     print(text)
     write_results(rows, out_dir, text)
     print(f"\nwrote {out_dir / 'results.json'}, results.csv and results.md")

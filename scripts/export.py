@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from kvargs import parse_kv
 
-from srnet.cli import parse_kv
 from srnet.deploy.export import FORMATS, export_onnx, export_torchscript, run_exported
 from srnet.io.checkpoints import load_net
 

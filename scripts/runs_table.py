@@ -18,8 +18,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from kvargs import parse_kv
+
 from srnet.analysis.runs import run_dirs, summarise, table
-from srnet.cli import parse_kv
 
 
 def main(argv: list[str] | None = None) -> str:

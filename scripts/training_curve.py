@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import sys
 
+from kvargs import parse_kv
+
 from srnet.analysis.curves import line_chart, read_scalars
-from srnet.cli import parse_kv
 from srnet.io.tables import markdown_table
 
 # FSRCNN (Dong et al. 2016), d=56 s=12 m=4, Y-PSNR as published.

@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import torch
+from kvargs import parse_kv
 
 from srnet.analysis.curves import read_scalars
 from srnet.analysis.study import (
@@ -51,7 +52,6 @@ from srnet.analysis.study import (
     table,
 )
 from srnet.analysis.study_figure import scale_block, study_figure
-from srnet.cli import parse_kv
 from srnet.io.checkpoints import trained_steps
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,17 +30,17 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from kvargs import parse_kv
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
 from srnet.analysis import upsampling
-from srnet.cli import parse_kv
 from srnet.data.sources import SAMPLE_SPLITS, SampleImages
-from srnet.infer.upscaler import super_resolve
 from srnet.io.images import read_rgb, save_atomic, to_tensor, to_uint8
 from srnet.io.tables import markdown_table
 from srnet.ops.color import rgb_to_y
 from srnet.ops.metrics import psnr, ssim
+from srnet.ops.reference import super_resolve
 from srnet.ops.resize import bicubic_down, mod_crop
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,8 +1,7 @@
 """Script arguments: Hydra's override grammar over a dict of defaults, unknown keys named."""
 
 import pytest
-
-from srnet.cli import parse_kv
+from kvargs import parse_kv
 
 
 def test_hydra_override_grammar() -> None:

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from srnet.ops.resize import bicubic_down
+from srnet.ops.degrader import Degrader, seeded
 
 
 def first_val_items(datamodule, scale: int, n: int) -> list[tuple[str, str, Tensor, Tensor]]:
     """(set, name, LR (1, 3, h, w), HR (1, 3, sh, sw)) in [0, 1] of the first ``n`` images of the
-    datamodule's first validation set (LR made by the degradation when the set has none)."""
+    datamodule's first validation set: the LR validation scores (the set's own files under the
+    ``bicubic`` preset, else the datamodule's degradation seeded by the image, so degraded
+    training shows degraded samples)."""
     if datamodule is None or not getattr(datamodule, "val_sets", None) or n <= 0:
         return []
     name, ds = next(iter(datamodule.val_sets.items()))
+    degrader = getattr(datamodule, "degrader", None) or Degrader()
     out = []
     for idx in range(min(n, len(ds))):
         item = ds[idx]
         hr = item["hr"][None].float() / 255  # (1, 3, H, W)
-        lr = item["lr"][None].float() / 255 if "lr" in item else bicubic_down(hr, scale)
+        if "lr" in item and degrader.classic:
+            lr = item["lr"][None].float() / 255
+        else:
+            lr = degrader(hr, scale, seeded(f"{name}/{item['name']}"))
         out.append((name, item["name"], lr, hr))
     return out
 

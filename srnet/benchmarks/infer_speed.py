@@ -41,11 +41,12 @@ import torch
 from srnet.benchmarks.peers import cpu_name, onnxruntime_y, opencv_rgb, test_image
 from srnet.deploy.cuda import graphed_phases
 from srnet.deploy.engine import DeployedNet, cpu_has_native_bf16, deploy
-from srnet.infer.upscaler import Upscaler, super_resolve
+from srnet.infer.upscaler import Upscaler
 from srnet.io.tables import markdown_table
 from srnet.nets import FSRCNN
 from srnet.nets.reparam import reparameterize
 from srnet.ops.color import rgb_to_y
+from srnet.ops.reference import super_resolve
 from srnet.ops.resize import upscale
 
 CPU_SIZES = ((256, 256), (360, 640), (1080, 1920))  # LR (H, W)

@@ -52,13 +52,11 @@ def fit_in_process(device: str, scale: int, batch_size: int, steps: int, warmup:
     fresh ``python -m srnet.benchmarks.train_speed``."""
     with tempfile.TemporaryDirectory(prefix="srnet-train-forward-") as tmp:
         out = Path(tmp) / "row.json"
-        cmd = [sys.executable, "-m", "srnet.benchmarks.train_speed", f"device={device}",
-               f"scale={scale}", "path=dataloader",
-               f"precision={opts.get('precision', '32-true')}",
-               f"batch_size={batch_size}", f"steps={steps}", f"warmup={warmup}",
-               f"subpixel={str(opts['subpixel']).lower()}",
-               f"channels_last={str(opts['channels_last']).lower()}",
-               f"compile={str(opts['compile']).lower()}", f"json={out}"]
+        cmd = [sys.executable, "-m", "srnet.benchmarks.train_speed", json.dumps({
+            "device": device, "scale": scale, "path": "dataloader",
+            "precision": opts.get("precision", "32-true"), "batch_size": batch_size,
+            "steps": steps, "warmup": warmup, "subpixel": opts["subpixel"],
+            "channels_last": opts["channels_last"], "compile": opts["compile"], "json": str(out)})]
         env = {**os.environ, KEEP_FREED_ENV: "1" if opts["keep_freed_memory"] else "0"}
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s)
         if done.returncode != 0 or not out.exists():

@@ -7,10 +7,11 @@ training batches from ``SRDataModule``, either the device-resident path
 (validation excluded). Peak memory is CUDA ``max_memory_allocated`` on a GPU, the process's peak
 resident set (VmHWM, reset before each row) on the CPU.
 
-Run: ``python -m srnet.benchmarks.train_speed [device=cuda] [precision=[32-true,bf16-mixed]]
+Run: ``python scripts/train_speed.py [device=cuda] [precision=[32-true,bf16-mixed]]
 [batch_size=64] [steps=20] [channels_last=true] [compile=true] [subpixel=false]
-[json=out.json]`` (``subpixel=false``: the tail trains as a plain ``ConvTranspose2d``);
-``scripts/benchmark.py part=train`` calls :func:`run`.
+[degradation=photo] [json=out.json]`` (``subpixel=false``: the tail trains as a plain
+``ConvTranspose2d``); ``scripts/benchmark.py part=train`` calls :func:`run`, and
+``python -m srnet.benchmarks.train_speed '<JSON options>'`` is one fit in a fresh process.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ import torch
 from lightning.pytorch.utilities import rank_zero_only
 
 from srnet.benchmarks.peers import cpu_name
-from srnet.cli import parse_kv
-from srnet.data import ImageFolder, SampleImages, SRDataModule
+from srnet.data.datamodule import SRDataModule
+from srnet.data.sources import ImageFolder, SampleImages
+from srnet.io.presets import degradation_preset
 from srnet.io.tables import markdown_table
 from srnet.train.module import SRSystem
 from srnet.train.precision import resolve_precision
@@ -95,7 +97,8 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
         patch_size: int = 32, paths: tuple[str, ...] = PATHS, num_workers: int | None = None,
         data_dir: str | None = None, net: dict | None = None, channels_last: bool = False,
         compile: bool = False, patches_per_epoch: int = 48000, seed: int = 0,
-        subpixel: bool = True, devices: int = 1) -> list[dict]:
+        subpixel: bool = True, devices: int = 1,
+        degradation: str | dict | None = None) -> list[dict]:
     """Time training for every (path, precision); returns one plain dict per combination.
 
     Args:
@@ -117,6 +120,8 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
         seed: seeds weights and crops (both paths cut the same patches).
         devices: processes (``trainer=ddp`` on CPU: set ``OMP_NUM_THREADS`` for their threads);
             throughput counts the patches of all of them.
+        degradation: a preset of ``configs/degradation/`` (default ``bicubic``): its cost is
+            part of every step.
     """
     device = "cuda" if device == "gpu" else device
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -130,7 +135,7 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
     train = [ImageFolder(data_dir)] if data_dir else [SampleImages("train")]
     dm = SRDataModule(train, {"sample": SampleImages("val")}, scale=scale, patch_size=patch_size,
                       batch_size=batch_size, patches_per_epoch=(warmup + steps) * batch_size,
-                      num_workers=num_workers)
+                      num_workers=num_workers, degradation=degradation_preset(degradation))
     dm.setup("fit")
     rows = []
     for path in paths:
@@ -163,7 +168,8 @@ def run(device: str = "cpu", precisions: tuple[str, ...] | list[str] | None = No
                 "patches_per_s": rate, "step_ms": 1000 * seconds / steps,
                 "epoch_s": patches_per_epoch / rate, "patches_per_epoch": patches_per_epoch,
                 "peak_mem_mb": peak, "mem_kind": mem_kind, "torch": torch.__version__,
-                "threads": torch.get_num_threads(), "devices": devices})
+                "threads": torch.get_num_threads(), "devices": devices,
+                "degradation": dm.degrader.name})
     return rows
 
 
@@ -175,26 +181,32 @@ def _device_name(device: str) -> str:
 
 def table(rows: list[dict]) -> str:
     """Markdown table of :func:`run`'s rows."""
-    header = ["path", "precision", "batch", "patches/s", "step ms", "s/epoch (patches)", "peak MiB"]
+    header = ["path", "degradation", "precision", "batch", "patches/s", "step ms",
+              "s/epoch (patches)", "peak MiB"]
     return markdown_table(header, [
-        [r["path"], r["precision"], r["batch_size"], f"{r['patches_per_s']:.0f}", f"{r['step_ms']:.1f}",
+        [r["path"], r.get("degradation", "bicubic"), r["precision"], r["batch_size"],
+         f"{r['patches_per_s']:.0f}", f"{r['step_ms']:.1f}",
          f"{r['epoch_s']:.1f} ({r['patches_per_epoch']})",
          f"{r['peak_mem_mb']:.0f} ({r['mem_kind']})" if r["peak_mem_mb"] else None]
         for r in rows])
 
 
 def defaults() -> dict:
-    """The ``key=value`` arguments of ``python -m srnet.benchmarks.train_speed`` and their defaults."""
+    """The options of :func:`main` (``scripts/train_speed.py`` keys) and their defaults."""
     return {"device": "cpu", "precision": None, "path": list(PATHS), "batch_size": 64,
             "steps": 20, "warmup": 5, "scale": 2, "patch_size": 32, "num_workers": None,
             "data_dir": None, "d": NET["d"], "s": NET["s"], "m": NET["m"],
             "channels_last": False, "compile": False, "subpixel": True, "devices": 1,
-            "json": None}
+            "degradation": None, "json": None}
 
 
-def main(argv: list[str] | None = None) -> list[dict]:
-    """``python -m srnet.benchmarks.train_speed [key=value ...]`` (keys: :func:`defaults`)."""
-    a = parse_kv("train_speed", defaults(), sys.argv[1:] if argv is None else argv)
+def main(options: dict) -> list[dict]:
+    """Time the fits :func:`defaults`' options describe, print a table, write ``json``."""
+    a = {**defaults(), **options}
+    unknown = set(options) - set(defaults())
+    if unknown:
+        raise ValueError(f"train_speed: unknown options {sorted(unknown)}; allowed keys: "
+                         f"{list(defaults())}")
     for name in ("lightning.pytorch", "lightning.fabric"):  # one table, not per-fit chatter
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*(does not have many workers|LeafSpec).*")
@@ -204,12 +216,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows = run(a["device"], precisions, a["batch_size"], a["steps"], a["warmup"], a["scale"],
                a["patch_size"], paths, a["num_workers"], a["data_dir"], net,
                channels_last=a["channels_last"], compile=a["compile"], subpixel=a["subpixel"],
-               devices=a["devices"])
+               devices=a["devices"], degradation=a["degradation"])
     if rank_zero_only.rank != 0:  # the other DDP processes: rank 0 reports
         return rows
     print(f"Training throughput on {rows[0]['device']}, torch {rows[0]['torch']}, "
-          f"{a['devices']} process(es) x {rows[0]['threads']} threads, FSRCNN d={net['d']} s={net['s']} m={net['m']}, "
-          f"x{a['scale']}, LR patch {a['patch_size']}, "
+          f"{a['devices']} process(es) x {rows[0]['threads']} threads, FSRCNN d={net['d']} "
+          f"s={net['s']} m={net['m']}, x{a['scale']}, LR patch {a['patch_size']}, "
           f"channels_last={a['channels_last']}, compile={a['compile']}:")
     print(table(rows))
     if a["json"]:
@@ -218,5 +230,5 @@ def main(argv: list[str] | None = None) -> list[dict]:
     return rows
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # a fresh process for one benchmark fit: options as one JSON object
+    main(json.loads(sys.argv[1]))

@@ -116,8 +116,8 @@ class InferJob:
         tqdm.write(line)
 
     def evaluate_one(self, src: Path) -> None:
-        from srnet.infer.upscaler import to_net_space
         from srnet.io.images import read_picture
+        from srnet.ops.color import to_net_space
         from srnet.ops.degrader import Degrader, seeded
         from srnet.ops.metrics import quantize
         from srnet.ops.resize import mod_crop

@@ -13,9 +13,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from srnet.infer.upscaler import Upscaler, enlarge, to_net_space
+from srnet.infer.upscaler import Upscaler
 from srnet.io.pictures import Picture
-from srnet.ops.color import rgb_to_ycbcr, ycbcr_to_rgb
+from srnet.ops.color import rgb_to_ycbcr, to_net_space, ycbcr_to_rgb
+from srnet.ops.resize import enlarge
 
 
 def float_fn(model: Upscaler, x: Tensor) -> Tensor:

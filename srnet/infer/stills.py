@@ -13,9 +13,10 @@ from tqdm.auto import tqdm
 from srnet.infer.floats import upscale_float
 from srnet.infer.inputs import output_ext
 from srnet.infer.resize import resize, resize_picture
-from srnet.infer.upscaler import Upscaler, enlarge
+from srnet.infer.upscaler import Upscaler
 from srnet.io.animation import ANIMATED_SUFFIXES, Animation, read_animation, write_animation
 from srnet.io.images import Picture, read_picture, write_picture
+from srnet.ops.resize import enlarge
 
 if TYPE_CHECKING:
     from srnet.infer.app import InferJob

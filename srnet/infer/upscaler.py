@@ -28,15 +28,7 @@ from torch import Tensor, nn
 
 from srnet.deploy.engine import DeployedNet, deploy
 from srnet.deploy.rgb import upscale_into
-from srnet.infer.devices import PRECISIONS, check_precision, resolve_device  # noqa: F401
-from srnet.infer.reference import (  # noqa: F401 (the reference path, also imported from here)
-    enlarge,
-    merge_y,
-    net_channels,
-    sr_from_rgb,
-    super_resolve,
-    to_net_space,
-)
+from srnet.infer.devices import check_precision, resolve_device
 from srnet.infer.tiling import CPU_TILE, Tiler
 from srnet.io.images import (
     Picture,
@@ -45,6 +37,8 @@ from srnet.io.images import (
     picture_to_array,
     picture_to_pil,
 )
+from srnet.ops.reference import sr_from_rgb
+from srnet.ops.resize import enlarge
 
 log = logging.getLogger(__name__)
 NOT_FINITE = "the network's output is not finite even in fp32: are the weights corrupt?"

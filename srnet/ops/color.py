@@ -42,3 +42,10 @@ def rgb_to_y(rgb: Tensor) -> Tensor:
         return rgb
     w = torch.tensor(Y_ROW, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
     return (rgb * w).sum(1, keepdim=True) + OFFSET[0]
+
+
+def to_net_space(rgb: Tensor, color_mode: str) -> Tensor:
+    """RGB (N, 3, H, W) in [0, 1] -> what a network takes: Y (N, 1, H, W) (``color_mode="y"``)
+    or RGB unchanged (``"rgb"``)."""
+    return rgb_to_y(rgb) if color_mode == "y" else rgb
+

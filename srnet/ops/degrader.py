@@ -30,6 +30,7 @@ any device.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -42,6 +43,15 @@ STEPS = ("blur", "resize", "noise", "jpeg")
 KINDS = ("iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso")
 BICUBIC = {"name": "bicubic"}
 BLOCK_MARGIN = 8  # LR context of a training patch under JPEG: its 8x8 grid starts at the patch
+
+
+def plain(obj: object) -> object:
+    """Mappings and sequences (OmegaConf's included) as plain dicts and lists, recursively."""
+    if isinstance(obj, Mapping):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, Sequence) and not isinstance(obj, str):
+        return [plain(v) for v in obj]
+    return obj
 
 
 def _u(g: torch.Generator, rng, n: int | None = None) -> Tensor:
@@ -63,7 +73,9 @@ class Degrader:
         if isinstance(spec, str):
             raise ValueError(f"degradation={spec!r}: a preset is a config "
                              f"(degradation=bicubic|jpeg|photo|realesrgan), not a name here")
-        self.spec = {k: v for k, v in dict(spec).items()}
+        if not isinstance(spec, Mapping):
+            raise ValueError(f"degradation: a preset is a dict, got {type(spec).__name__}")
+        self.spec = plain(spec)
         self.name = str(self.spec.get("name", "custom"))
         unknown = set(self.spec) - {"name", "first", "second", "final"}
         if unknown:

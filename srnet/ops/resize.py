@@ -54,3 +54,13 @@ def upscale(lr: Tensor, scale: int, method: str, clamp: bool = True) -> Tensor:
     else:
         raise ValueError(f"unknown upscaling method {method!r}; choose one of {BASELINES}")
     return out.clamp(0, 1) if clamp else out
+
+
+def enlarge(x: Tensor, scale: int, method: str, clamp: bool = True) -> Tensor:
+    """:func:`upscale` that gives the same values on a tile as on the whole image.
+
+    Interpolation positions are computed in the input's precision; for scales that are not powers
+    of two they drift with the distance from the origin in float32, so those run in float64.
+    """
+    exact = method == "nearest" or scale & (scale - 1) == 0  # 1/2, 1/4: exact in float32
+    return upscale(x if exact else x.double(), scale, method, clamp).to(x.dtype)

@@ -1,7 +1,7 @@
 """Scoring: a super-resolved batch and the fixed-rule baselines, by the protocol of ``metrics``.
 
 The one place where "how good is this output, next to nearest / bilinear / bicubic" is computed:
-training's validation (``srnet.train.module``), evaluation (``srnet.infer.evaluate``,
+training's validation (``srnet.train.module``), evaluation (``srnet.analysis.evaluation``,
 ``scripts/evaluate.py``), ``infer.py mode=evaluate`` and the upsampler study all call
 :func:`score`, so their numbers agree to the last digit.
 """

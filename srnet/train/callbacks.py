@@ -43,9 +43,9 @@ from srnet.analysis import error_views as ev
 from srnet.analysis.figures import labelled_row, pil_to_tensor
 from srnet.analysis.kernels import kernel_figures
 from srnet.analysis.samples import centre_crop, first_val_items
-from srnet.infer.upscaler import super_resolve
 from srnet.nets.tails import DeconvTail
 from srnet.ops.color import rgb_to_y
+from srnet.ops.reference import super_resolve
 from srnet.ops.resize import upscale
 
 

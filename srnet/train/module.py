@@ -22,11 +22,11 @@ import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor
 
-from srnet.infer.upscaler import to_net_space
 from srnet.io.checkpoints import load_matching
 from srnet.nets import build_net
 from srnet.nets.overparam import check_branches, check_resume, overparametrize
 from srnet.nets.tailfit import fit_tail
+from srnet.ops.color import to_net_space
 from srnet.ops.resize import BASELINES
 from srnet.ops.scoring import score
 from srnet.train.throughput import (

@@ -14,9 +14,9 @@ import torch
 from helpers import compose_train, smooth_image, write_images
 from PIL import Image
 
+from srnet.analysis.evaluation import evaluate
 from srnet.data import BSDS500, DIV2K, ImageFolder, PairedBenchmark, SRDataModule
 from srnet.data.preflight import PreflightError, preflight
-from srnet.infer.evaluate import evaluate
 from srnet.io.images import read_rgb, to_tensor, to_uint8
 from srnet.ops.resize import bicubic_down
 from srnet.train.run import train

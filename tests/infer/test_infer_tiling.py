@@ -13,10 +13,13 @@ from helpers import smooth_image
 from torch import nn
 
 from srnet.deploy.ops import set_private_ops
+from srnet.infer.devices import check_precision
 from srnet.infer.tiling import Tiler
-from srnet.infer.upscaler import Upscaler, check_precision, enlarge, prepare_net, super_resolve
+from srnet.infer.upscaler import Upscaler, prepare_net
 from srnet.io.images import to_tensor, to_uint8
 from srnet.nets import FSRCNN
+from srnet.ops.reference import super_resolve
+from srnet.ops.resize import enlarge
 
 
 @pytest.fixture(autouse=True, params=["private", "public"])

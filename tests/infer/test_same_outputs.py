@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 from srnet import load_model
+from srnet.analysis.evaluation import evaluate
 from srnet.data.sources import Record
-from srnet.infer.evaluate import evaluate
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from srnet.infer.upscaler import super_resolve
 from srnet.io.checkpoints import WEIGHTS_DIR, load_net
 from srnet.ops.metrics import psnr
+from srnet.ops.reference import super_resolve
 from srnet.ops.resize import bicubic_down, upscale
 
 SCALES = [s for s in (2, 3, 4) if (WEIGHTS_DIR / f"fsrcnn_x{s}.pt").is_file()]

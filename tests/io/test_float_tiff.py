@@ -11,8 +11,9 @@ from helpers import compose_infer, smooth_image
 
 from srnet.infer.app import infer
 from srnet.infer.floats import upscale_float
-from srnet.infer.upscaler import enlarge, load_model
+from srnet.infer.upscaler import load_model
 from srnet.io.images import Picture, read_picture, write_picture
+from srnet.ops.resize import enlarge
 
 
 @pytest.fixture(scope="module")

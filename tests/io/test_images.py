@@ -22,7 +22,7 @@ import torch
 from helpers import smooth_image
 from PIL import Image, ImageCms, ImageOps
 
-from srnet.infer.upscaler import Upscaler, super_resolve
+from srnet.infer.upscaler import Upscaler
 from srnet.io.images import (
     Picture,
     orient,
@@ -33,6 +33,7 @@ from srnet.io.images import (
     write_picture,
 )
 from srnet.nets import FSRCNN
+from srnet.ops.reference import super_resolve
 from srnet.ops.resize import upscale
 
 

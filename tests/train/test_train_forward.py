@@ -64,5 +64,5 @@ def test_a_fit_runs_in_a_fresh_process(name) -> None:
 
 def test_a_failing_fit_names_its_command() -> None:
     opts = dict(train_forward.FORWARDS[train_forward.OLD])
-    with pytest.raises(RuntimeError, match=r"benchmark fit failed .*scale=5(.|\n)*scale=5"):
+    with pytest.raises(RuntimeError, match=r"benchmark fit failed .*\"scale\": 5(.|\n)*scale=5"):
         train_forward.fit_in_process("cpu", 5, 2, 1, 1, opts)

@@ -26,23 +26,24 @@ def test_run_gives_a_row_per_path_and_precision(tmp_path) -> None:
         assert r["step_ms"] == pytest.approx(1000 * 4 / r["patches_per_s"])
         assert r["mem_kind"] == "cpu_peak_rss" and r["peak_mem_mb"] > 0
     json.dumps(rows)  # plain types only: scripts/benchmark.py writes them as JSON
-    assert "| device | 32-true | 4 |" in train_speed.table(rows)
+    assert "| device | bicubic | 32-true | 4 |" in train_speed.table(rows)
 
 
 def test_main_prints_and_writes_json(tmp_path, capsys) -> None:
-    write_images(tmp_path / "hr", 2, 40, 52)
+    write_images(tmp_path / "hr", 2, 48, 52)  # photo: 8 LR pixels of context
     out = tmp_path / "train.json"
-    train_speed.main(["precision=32-true", "path=device", "batch_size=2", "steps=1", "warmup=1",
-                      "patch_size=6", "d=8", "s=4", "m=1", f"data_dir={tmp_path / 'hr'}",
-                      f"json={out}"])
+    train_speed.main({"precision": "32-true", "path": "device", "batch_size": 2, "steps": 1,
+                      "warmup": 1, "patch_size": 6, "d": 8, "s": 4, "m": 1,
+                      "data_dir": str(tmp_path / "hr"), "json": str(out), "degradation": "photo"})
     assert "patches/s" in capsys.readouterr().out
     (row,) = json.loads(out.read_text())
     assert row["path"] == "device" and row["precision"] == "32-true"
+    assert row["degradation"] == "photo"
 
 
 def test_bad_arguments_name_the_choices() -> None:
-    with pytest.raises(SystemExit, match="allowed keys"):
-        train_speed.main(["batch-size=2"])
+    with pytest.raises(ValueError, match="allowed keys"):
+        train_speed.main({"batch-size": 2})
     with pytest.raises(ValueError, match="choose from"):
         train_speed.run("cpu", paths=("disk",))
     if not torch.cuda.is_available():
@@ -121,13 +122,13 @@ def test_two_process_ddp_row_counts_both_processes(tmp_path) -> None:
 
     write_images(tmp_path / "hr", 3, 40, 52)
     out = tmp_path / "rows.json"
-    cmd = [sys.executable, "-m", "srnet.benchmarks.train_speed", "devices=2", "steps=2",
+    cmd = [sys.executable, "scripts/train_speed.py", "devices=2", "steps=2",
            "warmup=1", "batch_size=4", "patch_size=6", "path=dataloader", "precision=32-true",
            f"data_dir={tmp_path / 'hr'}", "d=8", "s=4", "m=1", f"json={out}"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.count("| dataloader | 32-true | 4 |") == 1  # rank 0 reports, once
+    assert done.stdout.count("| dataloader | bicubic | 32-true | 4 |") == 1  # rank 0 reports, once
     (row,) = json.loads(out.read_text())
     assert row["devices"] == 2
     assert row["patches_per_s"] == pytest.approx(2 * 4 * 2 / (row["step_ms"] * 2 / 1000))

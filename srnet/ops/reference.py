@@ -1,9 +1,10 @@
-"""The reference path: the network on whole images, colour merged at full size.
+"""The reference path: a network on whole images, colour merged at full size.
 
 ``y`` models see luma only: the image is converted to YCbCr (BT.601), Y goes through the network
-and Cb/Cr are enlarged by bicubic interpolation, then merged back (:func:`merge_y`). ``rgb``
-models see RGB. The fast path (:func:`srnet.deploy.rgb.upscale_into`, what
-:class:`srnet.infer.upscaler.Upscaler` runs) is tested against these.
+and Cb/Cr are enlarged by bicubic interpolation, then merged back
+(:func:`merge_y`). ``rgb`` models see RGB. Training's validation images use it;
+the fast path (:func:`srnet.deploy.rgb.upscale_into`, what ``srnet.infer.upscaler.Upscaler`` runs)
+is tested against it.
 """
 
 from __future__ import annotations
@@ -13,27 +14,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from srnet.ops.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
-from srnet.ops.resize import upscale
-
-
-def net_channels(net: nn.Module) -> int:
-    return 1 if net.cfg.color_mode == "y" else 3
-
-
-def to_net_space(rgb: Tensor, color_mode: str) -> Tensor:
-    """RGB (N, 3, H, W) in [0, 1] -> what the network takes: Y (N, 1, H, W) or RGB unchanged."""
-    return rgb_to_y(rgb) if color_mode == "y" else rgb
-
-
-def enlarge(x: Tensor, scale: int, method: str, clamp: bool = True) -> Tensor:
-    """``srnet.ops.resize.upscale`` that gives the same values on a tile as on the whole image.
-
-    Interpolation positions are computed in the input's precision; for scales that are not powers
-    of two they drift with the distance from the origin in float32, so those run in float64.
-    """
-    exact = method == "nearest" or scale & (scale - 1) == 0  # 1/2, 1/4: exact in float32
-    return upscale(x if exact else x.double(), scale, method, clamp).to(x.dtype)
+from srnet.ops.color import rgb_to_ycbcr, to_net_space, ycbcr_to_rgb
+from srnet.ops.resize import enlarge
 
 
 def merge_y(sr_y: Tensor, lr_rgb: Tensor, scale: int) -> Tensor:

@@ -21,8 +21,8 @@ import torch
 from helpers import ROOT, compose_train, write_images
 from PIL import Image
 
-from srnet.data import PairedBenchmark
-from srnet.infer.evaluate import evaluate, load_pair
+from srnet.analysis.evaluation import evaluate, load_pair
+from srnet.data.sources import PairedBenchmark
 from srnet.io.images import read_rgb, to_tensor, to_uint8
 from srnet.ops.resize import BASELINES, bicubic_down
 from srnet.train.run import train
@@ -80,7 +80,7 @@ def test_script_writes_table_json_csv(tmp_path, capsys):
     assert "LR: the set's own LR files" in out
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert saved == rows and len(rows) == 6
-    assert set(rows[0]) == {"dataset", "scale", "method", "psnr", "ssim", "images"}
+    assert set(rows[0]) == {"dataset", "scale", "degradation", "method", "psnr", "ssim", "images"}
     with open(tmp_path / "out" / "results.csv") as f:
         table = list(csv.DictReader(f))
     assert [(r["scale"], r["method"]) for r in table] == [(str(s), m) for s in (2, 3) for m in BASELINES]
