@@ -18,13 +18,11 @@ Logs: ``<out>/<arm>.log``; report: ``<out>/report.md`` and ``<out>/curves.png``.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from arms import finished, run_all, train
 from kvargs import parse_kv
 from omegaconf import OmegaConf
 
@@ -56,32 +54,21 @@ CALIBRATION_STEPS = 300
 VALIDATIONS = 8  # per arm: points of its curve
 
 
-def command(arm: str, out: Path, steps: int, every: int) -> list[str]:
+def command(arm: str, steps: int, every: int) -> list[str]:
     scale, extra = ARMS[arm]
-    return [sys.executable, "train.py", "experiment=bundle_x3", f"scale={scale}", *extra,
-            "~data.val.Set5", "~data.val.Set14", "model.compile=true",
-            f"trainer.max_steps={steps}", f"data.patches_per_epoch={BATCH * every}",
-            f"hydra.run.dir={out}", "+trainer.enable_progress_bar=false"]
-
-
-def train(arm: str, out: Path, steps: int, every: int, threads: int) -> None:
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{out}.log", "w") as log:
-        rc = subprocess.run(command(arm, out, steps, every), cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT).returncode
-    if rc:
-        raise RuntimeError(f"{arm}: train.py exited with {rc}; see {out}.log")
+    return ["experiment=bundle_x3", f"scale={scale}", *extra, "~data.val.Set5", "~data.val.Set14",
+            "model.compile=true", f"trainer.max_steps={steps}",
+            f"data.patches_per_epoch={BATCH * every}"]
 
 
 def run_arm(arm: str, root: Path, minutes: float, threads: int) -> dict:
     """Calibrate, then train ``arm`` for ``minutes`` CPU-minutes; its record for the report."""
     out, meta = root / arm, root / f"{arm}.json"
-    if meta.is_file() and (out / "checkpoints" / "last.ckpt").is_file():
+    if meta.is_file() and finished(out):
         return json.loads(meta.read_text())
     cal = root / "calibration" / arm
-    if not (cal / "checkpoints" / "last.ckpt").is_file():
-        train(arm, cal, CALIBRATION_STEPS, 100, threads)
+    if not finished(cal):
+        train(command(arm, CALIBRATION_STEPS, 100), cal, threads)
     # step -> CPU seconds at the validations every 100 steps (not the extra one at the end)
     cpu = {k: v for k, v in cpu_seconds(cal).items() if (k + 1) % 100 == 0}
     first, last = min(cpu), max(cpu)
@@ -90,7 +77,7 @@ def run_arm(arm: str, root: Path, minutes: float, threads: int) -> dict:
     steps = int((minutes * 60 - fixed) / per_step)
     every = max(1, steps // VALIDATIONS)
     print(f"{time.strftime('%T')} {arm}: {per_step:.3f} CPU-s/step -> {steps} steps", flush=True)
-    train(arm, out, steps, every, threads)
+    train(command(arm, steps, every), out, threads)
     net = OmegaConf.load(out / ".hydra" / "config.yaml").model.net  # what the run trained
     record = {"dir": str(out), "steps": steps, "cpu_s_per_step": per_step,
               "net": OmegaConf.to_container(net, resolve=True)}
@@ -109,14 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     records = {}
     if a["run"]:
-        with ThreadPoolExecutor(a["jobs"]) as pool:
-            futures = {arm: pool.submit(run_arm, arm, root, a["minutes"], a["threads"])
-                       for arm in a["arms"]}
-            for arm, f in futures.items():
-                try:
-                    records[arm] = f.result()
-                except Exception as e:  # noqa: BLE001 - name the arm, go on with the others
-                    print(f"body_study.py: {e}", file=sys.stderr)
+        records = run_all({arm: (lambda arm=arm: run_arm(arm, root, a["minutes"], a["threads"]))
+                           for arm in a["arms"]}, a["jobs"])
     else:
         for arm in a["arms"]:
             meta = root / f"{arm}.json"

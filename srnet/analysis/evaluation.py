@@ -166,7 +166,8 @@ def mean_rows(rows: list[tuple[str, dict]]) -> dict[str, dict[str, float]]:
 def evaluate_sets(nets: dict[str, torch.nn.Module], data_root: str | Path, datasets: Sequence[str],
                   scales: Sequence[int], degradations: Sequence[str | dict] = ("bicubic",),
                   lr: str = "given", methods: Sequence[str] = BASELINES,
-                  device: str | torch.device = "cpu", progress: Callable = iter) -> list[dict]:
+                  device: str | torch.device = "cpu",
+                  progress: Callable | None = None) -> list[dict]:
     """Every set x scale x degradation: one row per method (``dataset``, ``scale``,
     ``degradation``, ``method``, ``psnr``, ``ssim``, ``images``); networks score at their scale.
     ``progress(records, desc)`` wraps each set's records (e.g. a tqdm bar)."""
@@ -177,11 +178,12 @@ def evaluate_sets(nets: dict[str, torch.nn.Module], data_root: str | Path, datas
         for s in scales:
             source = dataset_source(data_root, name, s, lr)
             records = preflight({name: source.records()}, s)[name]
+            mode = lr if any(r.lr is not None for r in records) else "make"  # HR-only sets
             here = {label: n for label, n in nets.items() if n.cfg.scale == s}
             for deg in degradations:
                 spec = degradation_preset(deg)
-                bar = progress(records, f"{name} x{s} {spec['name']}")
-                scores = evaluate(here or None, bar, s, lr, spec, methods, device)
+                bar = progress(records, f"{name} x{s} {spec['name']}") if progress else records
+                scores = evaluate(here or None, bar, s, mode, spec, methods, device)
                 rows += [{"dataset": name, "scale": s, "degradation": spec["name"], "method": m,
                           **scores[m]} for m in [*methods, *here] if m in scores]
     return rows
