@@ -5,7 +5,9 @@
 
 Keys (``key=value``, lists as ``[a,b]``):
 
-* ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``profile`` (per-layer CPU
+* ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``shapes`` (network shapes and
+  the tiny-SR peers per image on real photos, :mod:`srnet.benchmarks.shapes`; ``folder=`` the
+  photos, default BSD100's LR), ``profile`` (per-layer CPU
   time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``folder`` (``infer.py`` on a
   folder of JPEG photos against an OpenCV loop, :mod:`srnet.benchmarks.infer_folder`), ``train``
   (old vs new training forward per scale, each fit in a fresh process,
@@ -37,13 +39,15 @@ from pathlib import Path
 
 from kvargs import parse_kv
 
-PARTS = ("infer", "profile", "folder", "train", "all")
+PARTS = ("infer", "profile", "folder", "train", "shapes", "all")
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
 def defaults() -> dict:
     return {"part": "infer", "device": "cpu", "out": "results/benchmark.json",
             "scales": [2, 3, 4], "sizes": None, "methods": None, "repeats": 7, "threads": None,
-            "ckpt_path": None, "bf16": None, "photos": 20, "photo_size": [768, 1024]}
+            "ckpt_path": None, "bf16": None, "photos": 20, "photo_size": [768, 1024],
+            "folder": None}
 
 
 def parse_args(argv: list[str]) -> dict:
@@ -101,6 +105,20 @@ def run_folder(args: dict) -> dict:
     return result
 
 
+def run_shapes(args: dict) -> list[dict]:
+    from srnet.benchmarks import shapes
+
+    results = []
+    for s in args["scales"]:
+        folder = Path(args["folder"] or DATA / "benchmark" / "BSD100" / f"X{s}" / "LR")
+        result = shapes.run(folder, int(s), None, args["threads"])
+        print(f"\n## Network shapes per image, x{s}, {result['rows'][0]['images']} photos of"
+              f" {folder} ({result['machine']})\n")
+        print(shapes.table(result))
+        results.append(result)
+    return results
+
+
 def run_train(args: dict) -> dict:
     from srnet.benchmarks import train_forward, train_speed
 
@@ -111,7 +129,10 @@ def run_train(args: dict) -> dict:
           f"process, best of {len(rows[0]['rounds'])} interleaved rounds)\n")
     print(train_forward.forward_table(rows))
     paths = train_speed.run(device=args["device"], scale=scales[0])
-    print("\n## Training data paths and precisions\n")
+    for preset in ("photo", "realesrgan"):  # what a degradation adds to a step
+        paths += train_speed.run(device=args["device"], scale=scales[0], paths=("dataloader",),
+                                 precisions=["32-true"], degradation=preset)
+    print("\n## Training data paths, precisions and degradations\n")
     print(train_speed.table(paths))
     return {"forwards": rows, "rows": paths}
 
@@ -127,6 +148,8 @@ def main(argv: list[str] | None = None) -> dict:
         results["folder"] = run_folder(args)
     if args["part"] in ("train", "all"):
         results["train"] = run_train(args)
+    if args["part"] in ("shapes", "all"):
+        results["shapes"] = run_shapes(args)
     out = Path(args["out"])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -28,7 +28,8 @@ from srnet.analysis.checkerboard import (
     overlap_figure,
     pattern_figure,
 )
-from srnet.nets import FSRCNN, default_kernel
+from srnet.nets.fsrcnn import FSRCNN
+from srnet.nets.tails import default_kernel
 from srnet.ops.resize import BASELINES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,7 +25,7 @@ Keys (``key=value``): ``variants``, ``scales``, ``seeds``, ``out`` (runs; defaul
 ``sets``, ``train`` (extra Hydra overrides for every run, each quoted inside the list as Hydra's
 grammar wants: ``'train=["trainer.max_steps=300"]'``), ``keep`` (a folder: after the report, copy
 each run's final weights, ``run.json`` and ``holdout.json`` there; ``out=<that folder>
-reuse=true`` then reports from them alone: how the committed ``checkpoints/study`` is made).
+reuse=true`` then reports from them alone: how the committed ``runs/study`` is made).
 """
 
 from __future__ import annotations

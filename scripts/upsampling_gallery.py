@@ -36,7 +36,8 @@ from torch import Tensor
 
 from srnet.analysis import upsampling
 from srnet.data.sources import SAMPLE_SPLITS, SampleImages
-from srnet.io.images import read_rgb, save_atomic, to_tensor, to_uint8
+from srnet.io.images import read_rgb, save_atomic, to_uint8
+from srnet.io.pictures import to_tensor
 from srnet.io.tables import markdown_table
 from srnet.ops.color import rgb_to_y
 from srnet.ops.metrics import psnr, ssim

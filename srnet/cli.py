@@ -29,12 +29,19 @@ def train_main() -> None:
     _hydra_main("train", main)
 
 
+def run_infer(cfg: DictConfig) -> int:
+    """``infer.py`` for a composed config: ``mode=evaluate`` scores the inputs
+    (:func:`srnet.analysis.evaluation.evaluate_inputs`), ``mode=upscale`` upscales them
+    (:func:`srnet.app.app.infer`). Returns the exit code."""
+    if cfg.get("mode") == "evaluate":
+        from srnet.analysis.evaluation import evaluate_inputs
+
+        return evaluate_inputs(cfg)
+    from srnet.app.app import infer
+
+    return infer(cfg)
+
+
 def infer_main() -> None:
     """``srnet-infer``: the same as ``python infer.py``."""
-
-    from srnet.infer.app import infer
-
-    def task(cfg: DictConfig) -> None:
-        sys.exit(infer(cfg))
-
-    _hydra_main("infer", task)
+    _hydra_main("infer", lambda cfg: sys.exit(run_infer(cfg)))

@@ -113,8 +113,8 @@ def tiny_run(tmp_path: Path, overrides: tuple[str, ...] = ()) -> Path:
     write_images(tmp_path / "val", 2, 48, 60, seed=10)
     cfg = compose_train([
         "trainer=cpu", "scale=2", "model.net.d=8", "model.net.s=4", "model.net.m=1",
-        f"data.train=[{{_target_:srnet.data.ImageFolder,root:{tmp_path / 'train'}}}]",
-        "~data.val", f"+data.val={{gen:{{_target_:srnet.data.ImageFolder,root:{tmp_path / 'val'}}}}}",
+        f"data.train=[{{_target_:srnet.data.sources.ImageFolder,root:{tmp_path / 'train'}}}]",
+        "~data.val", f"+data.val={{gen:{{_target_:srnet.data.sources.ImageFolder,root:{tmp_path / 'val'}}}}}",
         "data.patch_size=8", "data.batch_size=4", "data.patches_per_epoch=16",
         "trainer.max_epochs=2", "trainer.log_every_n_steps=1", "+trainer.enable_progress_bar=false",
         "+trainer.enable_model_summary=false", *overrides], tmp_path / "out")
@@ -168,7 +168,7 @@ def make_video(path: Path, frames: int = 6, w: int = 64, h: int = 48, rate=(3000
 
     import av
 
-    from srnet.infer.videoio import add_copy
+    from srnet.app.videoio import add_copy
 
     rate = Fraction(*rate)
     out = av.open(str(path), "w")
@@ -218,7 +218,7 @@ def video_facts(path: Path) -> dict:
     as RGB (converted as srnet converts them: the file's matrix and range)."""
     import av
 
-    from srnet.infer.videoio import Colour
+    from srnet.app.videoio import Colour
 
     with av.open(str(path)) as c:
         facts = {"format": c.format.name, "duration": c.duration, "metadata": dict(c.metadata),
@@ -245,7 +245,7 @@ def tiny_weights(path: Path, scale: int = 2, color_mode: str = "y") -> Path:
     import torch
 
     from srnet.io.checkpoints import save_weights
-    from srnet.nets import FSRCNN
+    from srnet.nets.fsrcnn import FSRCNN
 
     torch.manual_seed(scale)
     net = FSRCNN(scale=scale, color_mode=color_mode, d=8, s=4, m=1)

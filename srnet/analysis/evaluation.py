@@ -11,9 +11,6 @@ evaluation here agree:
 * PSNR / SSIM on Y (BT.601 studio range), ``scale`` pixels of border cropped, the output rounded
   to 8 bit, mean over images. A ``y`` model is scored on its own luma output (as the FSRCNN
   paper's code does), an ``rgb`` model on the Y of its RGB output.
-
-Quick check: ``python -m srnet.analysis.evaluation <benchmark set folder> [scale]`` prints the
-baselines' scores with the given LR files.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ import torch
 from torch import Tensor
 
 from srnet.data.sources import BSDS500, DIV2K, Holdout, ImageFolder, PairedBenchmark, Record
-from srnet.io.images import to_tensor
+from srnet.io.pictures import to_tensor
 from srnet.io.presets import degradation_preset
 from srnet.ops.color import to_net_space
 from srnet.ops.degrader import Degrader, seeded
@@ -100,12 +97,6 @@ def load_pair(rec: Record, scale: int, lr: str = "given",
     return low, hr
 
 
-def net_scorer(net: torch.nn.Module, device: str | torch.device = "cpu") -> Scorer:
-    """The reference path of a network (``srnet.nets.FSRCNN``) as a :data:`Scorer`."""
-    net = net.to(device).eval()
-    return lambda x: net(x.to(device))
-
-
 def score_images(pairs: Iterable[tuple[str, Tensor, Tensor]], scale: int,
                  models: dict[str, tuple[Scorer, str]] | None = None,
                  methods: Sequence[str] = BASELINES) -> list[tuple[str, dict]]:
@@ -130,21 +121,15 @@ def evaluate(net: torch.nn.Module | dict | None, records: Iterable[Record], scal
              device: str | torch.device = "cpu") -> dict[str, dict[str, float]]:
     """Mean scores over ``records``: ``{method: {"psnr", "ssim", "images"}}``.
 
-    Args:
-        net: a network with ``cfg.scale`` and ``cfg.color_mode`` (its row is ``model``), a dict
-            of such networks by row name, or None for the baselines alone.
-        records: the images (HR, plus LR files when ``lr="given"``).
-        scale: SR factor; must be the networks'.
-        lr: ``given`` (the records' LR files, under ``bicubic``) or ``make``.
-        degradation: a preset name or dict (:mod:`srnet.ops.degrader`).
-        methods: baseline methods to score, from ``srnet.ops.resize.BASELINES``.
-        device: where the networks and the images go.
+    ``net``: a network with ``cfg.scale`` and ``cfg.color_mode`` (row ``model``), a dict of
+    them by row name, or None (baselines only); ``lr``: ``given`` (the records' LR files, under
+    ``bicubic``) or ``make``; ``degradation``: a preset name or dict (:mod:`srnet.ops.degrader`).
     """
     nets = {} if net is None else net if isinstance(net, dict) else {"model": net}
     for label, n in nets.items():
         if n.cfg.scale != scale:
             raise ValueError(f"{label} is for x{n.cfg.scale}, asked to evaluate at x{scale}")
-    models = {label: (net_scorer(n, device), n.cfg.color_mode) for label, n in nets.items()}
+    models = {label: (n.to(device).eval(), n.cfg.color_mode) for label, n in nets.items()}
 
     def pairs():
         for rec in records:
@@ -204,9 +189,61 @@ def results_table(rows: list[dict]) -> str:
                                               for m in methods])
 
 
-if __name__ == "__main__":
+def evaluate_file(model, src: Path) -> dict[str, tuple[float, float]]:
+    """``infer.py mode=evaluate`` on one file taken as HR: its LR by the model's training
+    degradation (seeded by the name), the model (tiled, as inference runs it) and the baselines:
+    ``{method: (psnr, ssim)}``."""
+    from srnet.io.images import read_picture
+    from srnet.ops.metrics import quantize
+
+    s = model.scale
+    hr = read_picture(src).color_tensor()  # (1, C, H, W) in [0, 1]
+    hr = quantize(mod_crop(hr.expand(-1, 3, -1, -1), s))  # 8-bit RGB, the protocol's
+    if min(hr.shape[-2:]) < 2 * s + 11:
+        raise ValueError(f"{src}: {hr.shape[-1]}x{hr.shape[-2]} is too small to score at x{s} "
+                         f"(SSIM needs 11x11 pixels after cropping {s} border pixels)")
+    low = Degrader(model.degradation)(hr, s, seeded(src.name))  # (1, 3, H/s, W/s)
+    ((_, row),) = score_images([(src.name, low, hr)], s,
+                               {"model": (model.forward_tiled, model.color_mode)})
+    return row
+
+
+def evaluate_inputs(cfg) -> int:
+    """``infer.py mode=evaluate`` for a composed ``configs/infer.yaml``: a table of every input's
+    scores and their mean; exit code 0, 1 (some files failed) or 2 (a usage error)."""
     import sys
 
-    folder, s = Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    for method, r in evaluate(None, PairedBenchmark(folder, s).records(), s).items():
-        print(f"{folder.name} x{s} {method:8s} {r['psnr']:.2f} dB  SSIM {r['ssim']:.4f}")
+    from tqdm.auto import tqdm
+
+    from srnet.app.inputs import is_video_file, list_inputs
+    from srnet.infer.upscaler import load_model
+    from srnet.io.tables import markdown_table
+
+    try:
+        files = list_inputs(cfg.input)
+        model = load_model(str(cfg.ckpt_path or f"x{cfg.scale or 2}"), cfg.device,
+                           cfg.precision, cfg.tile, cfg.progress)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    rows, failures = [], []
+    for src in tqdm(files, desc="files", unit="file", disable=None if cfg.progress else True):
+        try:
+            if is_video_file(src):
+                raise ValueError(f"{src}: mode=evaluate scores still images; use mode=upscale")
+            rows.append((src.name, evaluate_file(model, src)))
+        except (OSError, ValueError) as e:
+            failures.append((src, str(e)))
+    methods = ["model", *BASELINES]
+    print(f"\nY-PSNR (dB) / SSIM, border {model.scale} px, LR made by "
+          f"{model.degradation['name']} degradation of the inputs:")
+    table = [[name, *(f"{sc[m][0]:.2f} / {sc[m][1]:.4f}" for m in methods)] for name, sc in rows]
+    if rows:
+        mean = mean_rows(rows)
+        table.append([f"mean of {len(rows)}",
+                      *(f"{mean[m]['psnr']:.2f} / {mean[m]['ssim']:.4f}" for m in methods)])
+    print(markdown_table(["image", *methods], table))
+    print(f"\nsummary: {len(rows)} of {len(files)} image(s) scored; {len(failures)} failed")
+    for src, msg in failures:
+        print(f"  FAILED {src}: {msg}")
+    return 1 if failures else 0

@@ -43,7 +43,7 @@ from srnet.deploy.cuda import graphed_phases
 from srnet.deploy.engine import DeployedNet, cpu_has_native_bf16, deploy
 from srnet.infer.upscaler import Upscaler
 from srnet.io.tables import markdown_table
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 from srnet.nets.reparam import reparameterize
 from srnet.ops.color import rgb_to_y
 from srnet.ops.reference import super_resolve

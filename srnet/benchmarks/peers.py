@@ -79,3 +79,54 @@ def onnxruntime_y(net, folder: Path, threads: int) -> tuple[Callable | None, str
     opts.intra_op_num_threads = threads
     sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     return (lambda y: sess.run(None, {"lr": y})[0]), ""
+
+
+TINY_SR = Path(os.environ.get("SRNET_TINY_SR", ROOT.parent / "shared" / "peers" / "tiny-sr"))
+TINY_BUILD = {  # peer -> (arch file, class, arguments after (in, out, scale)), as its README says
+    "ECBSR-M4C16": ("ECBSR_arch.py", "ECBSRT", (4, 16, "prelu")),
+    "ETDS-M5C16": ("ETDS_arch.py", "ETDSForInference", (5, 16, 3)),
+}
+
+
+def tiny_sr_net(peer: str, scale: int):
+    """The peer network with its public weights (eval mode), or None when the files are absent."""
+    import importlib.util
+
+    import torch
+
+    file, cls, args = TINY_BUILD[peer]
+    arch = TINY_SR / "archs" / file
+    weights = TINY_SR / "weights" / f"{peer.replace('-', '_')}_x{scale}.pth"
+    if not arch.is_file() or not weights.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(f"peer_{file[:-3]}", arch)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    net = getattr(module, cls)(3, 3, scale, *args)
+    sd = torch.load(weights, map_location="cpu")
+    sd = {k.removeprefix("module."): v for k, v in sd.get("params", sd).items()}
+    net.load_state_dict(sd, strict=True)
+    return net.eval()
+
+
+def tiny_sr(peer: str, scale: int) -> tuple[Callable | None, dict]:
+    """(uint8 RGB (H, W, 3) -> uint8 RGB through the peer in eager PyTorch, facts), or
+    (None, {}) when its files are absent."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    net = tiny_sr_net(peer, scale)
+    if net is None:
+        return None, {}
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(torch.rand(1, 3, 32, 32))
+    facts = {"params": sum(p.numel() for p in net.parameters()),
+             "macs": counter.get_total_flops() / 2 / (32 * scale) ** 2}
+
+    @torch.inference_mode()
+    def upscale(rgb: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div_(255)  # (1, 3, H, W)
+        y = net(x).clamp_(0, 1).mul_(255).round_()  # (1, 3, sH, sW)
+        return y[0].permute(1, 2, 0).to(torch.uint8).numpy()
+
+    return upscale, facts

@@ -3,7 +3,3 @@ behind the private-op feature check of :mod:`srnet.deploy.ops`, the per-shape ch
 execution in :mod:`srnet.deploy.plan`, the colour path in :mod:`srnet.deploy.rgb` with
 :mod:`srnet.deploy.bicubic`, CUDA graphs in :mod:`srnet.deploy.cuda`) and export to ONNX /
 TorchScript (:mod:`srnet.deploy.export`). No Lightning here."""
-
-from srnet.deploy.engine import DeployedNet, deploy
-
-__all__ = ["DeployedNet", "deploy"]

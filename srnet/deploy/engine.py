@@ -221,7 +221,7 @@ def deploy(net: nn.Module, device: str | torch.device = "cpu",
     """The fastest inference module for ``net`` on ``device`` (see the module docstring).
 
     Args:
-        net: an FSRCNN (``srnet.nets.FSRCNN``) with a deconv or pixel-shuffle tail. Not modified.
+        net: an FSRCNN (``srnet.nets.fsrcnn.FSRCNN``) with a deconv or pixel-shuffle tail. Not modified.
         device: ``cpu``, ``cuda`` or ``cuda:<n>``.
         precision: one of :data:`PRECISIONS`.
     """

@@ -1,2 +1,3 @@
-"""Inference: ``load_model`` and the :class:`~srnet.infer.upscaler.Upscaler`, tiling, evaluation
-of a network and the baselines on image sets, and the ``infer.py`` application. No Lightning."""
+"""The inference API: ``load_model`` and the :class:`~srnet.infer.upscaler.Upscaler` it returns,
+tiling, devices and precisions, model choice by scale, float images. No Lightning, no data or
+training code; the ``infer.py`` application built on it is :mod:`srnet.app`."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from omegaconf import DictConfig
-
 from srnet.infer.resize import OutputSize, pick_scale
 from srnet.infer.upscaler import Upscaler, load_model
 from srnet.io import checkpoints
@@ -22,21 +20,30 @@ log = logging.getLogger("srnet.infer")
 class ModelBank:
     """Loaded networks by source (``run.ckpt`` or ``x2`` / ``x3`` / ``x4``)."""
 
-    def __init__(self, cfg: DictConfig, size: OutputSize) -> None:
-        self.cfg, self.size = cfg, size
-        self.fixed = cfg.ckpt_path is not None or cfg.scale is not None
-        self.source = str(cfg.ckpt_path) if cfg.ckpt_path else f"x{cfg.scale or 2}"
+    def __init__(self, ckpt_path: str | None, scale: int | None, size: OutputSize,
+                 **load: object) -> None:
+        """``load``: the :func:`load_model` arguments every network is loaded with (device,
+        precision, tile, progress)."""
+        self.size, self.load = size, load
+        self.fixed = ckpt_path is not None or scale is not None
+        self.source = str(ckpt_path) if ckpt_path else f"x{scale or 2}"
         self.loaded: dict[str, Upscaler] = {}
         self.default = self.get(self.source)
-        if cfg.scale is not None:
-            checkpoints.check_compatible(self.default.net.cfg.to_dict(), {"scale": int(cfg.scale)},
+        if scale is not None:
+            checkpoints.check_compatible(self.default.net.cfg.to_dict(), {"scale": int(scale)},
                                          self.source)
         self.warned = False
 
+    @classmethod
+    def from_settings(cls, ckpt_path: str | None, scale: int | None, size: OutputSize,
+                      device: str = "auto", precision: str = "fp32", tile: int | str = "auto",
+                      progress: bool = False) -> ModelBank:
+        return cls(ckpt_path, scale, size, device=device, precision=precision, tile=tile,
+                   progress=progress)
+
     def get(self, source: str) -> Upscaler:
         if source not in self.loaded:
-            c = self.cfg
-            self.loaded[source] = load_model(source, c.device, c.precision, c.tile, c.progress)
+            self.loaded[source] = load_model(source, **self.load)
         return self.loaded[source]
 
     def bundled_scales(self) -> list[int]:

@@ -30,7 +30,7 @@ from srnet.deploy.engine import DeployedNet, deploy
 from srnet.deploy.rgb import upscale_into
 from srnet.infer.devices import check_precision, resolve_device
 from srnet.infer.tiling import CPU_TILE, Tiler
-from srnet.io.images import (
+from srnet.io.pictures import (
     Picture,
     picture_from_array,
     picture_from_pil,

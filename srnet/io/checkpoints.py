@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from srnet.io.files import write_atomic
-from srnet.nets import FSRCNN, build_net
+from srnet.nets.fsrcnn import FSRCNN, build_net
 from srnet.nets.overparam import collapse_state
 
 FORMAT = 1

@@ -21,14 +21,13 @@ from torch import Tensor
 
 from srnet.io.files import write_atomic
 from srnet.io.images16 import deep_format, read_deep, write_deep
-from srnet.io.pictures import (  # noqa: F401  (re-exported: the public names of srnet.io.images)
+from srnet.io.pictures import (
     Picture,
     orient,
     picture_from_array,
     picture_from_pil,
     picture_to_array,
     picture_to_pil,
-    to_tensor,
 )
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")

@@ -2,7 +2,7 @@
 
 ``fp32`` (exact), ``bf16``, ``fp16`` (CUDA only), and ``auto``: on a CUDA GPU with bfloat16
 (Ampere and newer) ``bf16``, on an older CUDA GPU ``fp16``, elsewhere (CPU, MPS) ``fp32``.
-``infer.py precision=``, ``load_model(precision=)``, ``srnet.deploy.deploy`` and
+``infer.py precision=``, ``load_model(precision=)``, ``srnet.deploy.engine.deploy`` and
 ``trainer.precision`` (which maps them onto Lightning's ``*-mixed`` flags) all resolve names here.
 
 Print what ``auto`` picks on this machine: ``python -m srnet.ops.precision``.

@@ -3,7 +3,7 @@
 ``srnet.train.run.train`` calls :func:`build`. It builds the pieces in turn and collects the
 error each constructor raises, so the checks live once, in the objects that own them:
 
-* ``scale`` in ``srnet.nets.SCALES``, and ``model.net.scale`` equal to it (a config-level rule);
+* ``scale`` in ``srnet.nets.fsrcnn.SCALES``, and ``model.net.scale`` equal to it (a config-level rule);
 * ``model``: the ``SRSystem`` (the network and its tail: a ``deconv`` kernel must be a multiple of
   the scale unless ``model.net.allow_checkerboard=true``; the loss; ``model.init_from``);
 * ``data.train[i]`` / ``data.val.<name>``: each source, built on its own so its error names its key;
@@ -27,7 +27,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from srnet.nets import SCALES, FSRCNNConfig
+from srnet.nets.fsrcnn import SCALES, FSRCNNConfig
 
 # Architecture fields that must match for a checkpoint to resume this config (tail_init and
 # allow_checkerboard only matter when building a fresh network).
@@ -47,7 +47,7 @@ class Built:
     """What a valid config builds: the run uses these objects as they are."""
 
     model: Any  # srnet.train.module.SRSystem
-    datamodule: Any  # srnet.data.SRDataModule, set up for fitting
+    datamodule: Any  # srnet.data.datamodule.SRDataModule, set up for fitting
     precision: str  # a Lightning precision flag
     ckpt_path: str | None  # the checkpoint to resume, resolved (``last`` -> a file)
 

@@ -23,7 +23,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor
 
 from srnet.io.checkpoints import load_matching
-from srnet.nets import build_net
+from srnet.nets.fsrcnn import build_net
 from srnet.nets.overparam import check_branches, check_resume, overparametrize
 from srnet.nets.tailfit import fit_tail
 from srnet.ops.color import to_net_space
@@ -43,7 +43,7 @@ class SRSystem(L.LightningModule):
     """Trains and validates an SR network.
 
     Args:
-        net: architecture dict (``model.net``), see ``srnet.nets.FSRCNNConfig``.
+        net: architecture dict (``model.net``), see ``srnet.nets.fsrcnn.FSRCNNConfig``.
         loss: ``l1`` or ``mse``.
         optimizer: partial optimiser, called with the parameters.
         scheduler: partial LR scheduler or None; called with the optimiser, plus

@@ -25,7 +25,7 @@ from srnet.analysis.checkerboard import (
 )
 from srnet.data.datasets import ValImages
 from srnet.data.sources import PairedBenchmark
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 from srnet.ops.color import rgb_to_y
 from srnet.ops.resize import bicubic_down, upscale
 

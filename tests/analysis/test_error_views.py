@@ -16,7 +16,7 @@ from srnet.analysis.error_views import (
     spectrum_figure,
     spectrum_tile,
 )
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 from srnet.ops.color import rgb_to_y
 from srnet.ops.resize import bicubic_down, upscale
 

@@ -23,7 +23,8 @@ from PIL import Image
 
 from srnet.analysis.evaluation import evaluate, load_pair
 from srnet.data.sources import PairedBenchmark
-from srnet.io.images import read_rgb, to_tensor, to_uint8
+from srnet.io.images import read_rgb, to_uint8
+from srnet.io.pictures import to_tensor
 from srnet.ops.resize import BASELINES, bicubic_down
 from srnet.train.run import train
 

@@ -13,7 +13,7 @@ from helpers import load_script, write_images
 from PIL import Image
 
 from srnet.analysis.study import cell, columns, late_gain, macs_per_pixel, table
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 from srnet.ops.resize import bicubic_down
 
 study = load_script("upsampler_study")

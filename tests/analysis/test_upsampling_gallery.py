@@ -10,7 +10,7 @@ from helpers import load_script, write_images
 from PIL import Image
 
 from srnet.io.checkpoints import save_weights
-from srnet.nets import FSRCNN, FSRCNNConfig
+from srnet.nets.fsrcnn import FSRCNN, FSRCNNConfig
 
 gallery = load_script("upsampling_gallery")
 

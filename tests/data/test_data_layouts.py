@@ -15,9 +15,11 @@ from helpers import compose_train, smooth_image, write_images
 from PIL import Image
 
 from srnet.analysis.evaluation import evaluate
-from srnet.data import BSDS500, DIV2K, ImageFolder, PairedBenchmark, SRDataModule
+from srnet.data.datamodule import SRDataModule
 from srnet.data.preflight import PreflightError, preflight
-from srnet.io.images import read_rgb, to_tensor, to_uint8
+from srnet.data.sources import BSDS500, DIV2K, ImageFolder, PairedBenchmark
+from srnet.io.images import read_rgb, to_uint8
+from srnet.io.pictures import to_tensor
 from srnet.ops.resize import bicubic_down
 from srnet.train.run import train
 

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from srnet.data import Holdout
 from srnet.data.datasets import TrainPatches
-from srnet.data.sources import Record
+from srnet.data.sources import Holdout, Record
 
 
 class _Listed:

@@ -8,7 +8,7 @@ from helpers import ArraySource, compose_train
 from omegaconf import open_dict
 from torch.utils.data import DataLoader
 
-from srnet.data import SRDataModule
+from srnet.data.datamodule import SRDataModule
 from srnet.data.datasets import MARGIN, Crops, TrainPatches, augment, draw_crops
 from srnet.data.device_sampler import DevicePatches, parse_switch, use_device_path
 from srnet.train.run import train

@@ -22,7 +22,7 @@ import pytest
 from helpers import ROOT, smooth_image
 from PIL import Image
 
-from srnet.data import BSDS500, DIV2K
+from srnet.data.sources import BSDS500, DIV2K
 
 spec = importlib.util.spec_from_file_location("download_data", ROOT / "scripts" / "download_data.py")
 dl = importlib.util.module_from_spec(spec)

@@ -47,7 +47,9 @@ def test_profile_smoke(one_thread) -> None:
 
 def test_folder_benchmark_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """part=folder: both commands write every photo; the ratio is reported."""
-    pytest.importorskip("cv2")
+    cv2 = pytest.importorskip("cv2")
+    if not hasattr(cv2, "dnn_superres"):
+        pytest.skip("cv2 without dnn_superres: pip install opencv-contrib-python-headless")
     from srnet.benchmarks import infer_folder, peers
 
     if not (peers.OPENCV_MODELS / "FSRCNN_x2.pb").is_file():

@@ -10,7 +10,7 @@ import torch
 from srnet.deploy.engine import MODES, deploy
 from srnet.deploy.plan import Planner, shape_class
 from srnet.deploy.rgb import upscale_into
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 from srnet.ops.reference import super_resolve
 from srnet.ops.resize import upscale
 

@@ -13,8 +13,9 @@ from helpers import ROOT, smooth_image
 
 from srnet.deploy.engine import DeployedNet, deploy, resolve_precision
 from srnet.deploy.ops import private_ops_available, private_ops_enabled, set_private_ops
-from srnet.io.images import read_rgb, to_tensor
-from srnet.nets import FSRCNN
+from srnet.io.images import read_rgb
+from srnet.io.pictures import to_tensor
+from srnet.nets.fsrcnn import FSRCNN
 from srnet.ops.color import rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
 from srnet.ops.metrics import psnr
 from srnet.ops.reference import super_resolve

@@ -11,7 +11,7 @@ import torch
 from helpers import ROOT
 
 from srnet.io.checkpoints import save_weights
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 
 
 def _export_module():

@@ -16,8 +16,9 @@ from srnet.deploy.ops import set_private_ops
 from srnet.infer.devices import check_precision
 from srnet.infer.tiling import Tiler
 from srnet.infer.upscaler import Upscaler, prepare_net
-from srnet.io.images import to_tensor, to_uint8
-from srnet.nets import FSRCNN
+from srnet.io.images import to_uint8
+from srnet.io.pictures import to_tensor
+from srnet.nets.fsrcnn import FSRCNN
 from srnet.ops.reference import super_resolve
 from srnet.ops.resize import enlarge
 

@@ -8,7 +8,7 @@ import torch
 from helpers import compose_infer, smooth_image
 from PIL import Image
 
-from srnet.infer.app import infer
+from srnet.app.app import infer
 from srnet.io.checkpoints import CheckpointError, load_net
 
 

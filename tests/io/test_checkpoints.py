@@ -15,7 +15,7 @@ import torch
 
 from srnet.io import checkpoints as checkpoint
 from srnet.io.checkpoints import CheckpointError, check_compatible, load_net, save_weights
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 
 
 def tiny(scale: int = 2, color_mode: str = "y", seed: int = 0) -> FSRCNN:

@@ -9,10 +9,11 @@ import tifffile
 import torch
 from helpers import compose_infer, smooth_image
 
-from srnet.infer.app import infer
+from srnet.app.app import infer
 from srnet.infer.floats import upscale_float
 from srnet.infer.upscaler import load_model
-from srnet.io.images import Picture, read_picture, write_picture
+from srnet.io.images import read_picture, write_picture
+from srnet.io.pictures import Picture
 from srnet.ops.resize import enlarge
 
 

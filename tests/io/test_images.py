@@ -23,16 +23,9 @@ from helpers import smooth_image
 from PIL import Image, ImageCms, ImageOps
 
 from srnet.infer.upscaler import Upscaler
-from srnet.io.images import (
-    Picture,
-    orient,
-    picture_from_pil,
-    read_picture,
-    to_tensor,
-    to_uint8,
-    write_picture,
-)
-from srnet.nets import FSRCNN
+from srnet.io.images import read_picture, to_uint8, write_picture
+from srnet.io.pictures import Picture, orient, picture_from_pil, to_tensor
+from srnet.nets.fsrcnn import FSRCNN
 from srnet.ops.reference import super_resolve
 from srnet.ops.resize import upscale
 

@@ -13,7 +13,7 @@ from helpers import compose_infer, make_video, smooth_image, tiny_weights
 from PIL import Image
 
 from srnet import __version__
-from srnet.infer.app import infer
+from srnet.app.app import infer
 
 
 @pytest.fixture(scope="module")

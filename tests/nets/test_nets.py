@@ -3,8 +3,16 @@
 import pytest
 import torch
 
-from srnet.nets import FSRCNN, CheckerboardError, FSRCNNConfig, build_net, deconv_padding
-from srnet.nets.tails import TAILS, DeconvTail, PixelShuffleTail, overlap_kernel, phase_normalise
+from srnet.nets.fsrcnn import FSRCNN, FSRCNNConfig, build_net
+from srnet.nets.tails import (
+    TAILS,
+    CheckerboardError,
+    DeconvTail,
+    PixelShuffleTail,
+    deconv_padding,
+    overlap_kernel,
+    phase_normalise,
+)
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch.nn.utils import parametrize
 
 from srnet.io.checkpoints import load_net, read, save_weights
-from srnet.nets import build_net
+from srnet.nets.fsrcnn import build_net
 from srnet.nets.overparam import (
     Branches,
     branches_of,

@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from srnet.nets import FSRCNN, deconv_padding, default_kernel
+from srnet.nets.fsrcnn import FSRCNN
 from srnet.nets.reparam import PhaseConvTail, deconv_to_conv, pack_columns, reparameterize
+from srnet.nets.tails import deconv_padding, default_kernel
 
 SIZES = [(1, 1), (7, 5), (17, 23), (4, 32)]
 

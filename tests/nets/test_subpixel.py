@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srnet.nets import build_net
+from srnet.nets.fsrcnn import build_net
 from srnet.nets.skip import FixedUpscale, build_skip
 from srnet.nets.tailfit import fit_tail
 from srnet.nets.tails import DeconvTail

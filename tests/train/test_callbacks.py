@@ -7,7 +7,7 @@ import torch
 from helpers import IMAGES, SCALARS, compose_train, read_events, tiny_run
 
 from srnet.analysis.kernels import tail_kernels
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 from srnet.train.callbacks import TensorBoardInspector, resolved_yaml
 
 # The error views (srnet.analysis.error_views) on the first validation set, at x2.

@@ -10,7 +10,7 @@ import torch
 from helpers import compose_train, make_data, tiny_overrides, write_images
 
 from srnet.io.checkpoints import save_weights
-from srnet.nets import build_net
+from srnet.nets.fsrcnn import build_net
 from srnet.train.config_check import ConfigError, build
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from helpers import ROOT, compose_infer, make_video, tiny_weights, video_facts
 
-from srnet.infer.app import infer
+from srnet.app.app import infer
 from srnet.infer.upscaler import load_model
 
 av = pytest.importorskip("av")
@@ -149,7 +149,7 @@ def test_without_pyav_a_video_is_a_one_line_usage_error(tmp_path, weights, capsy
 
 
 def test_progress_bar_counts_frames(tmp_path, weights, monkeypatch):
-    import srnet.infer.video as video
+    import srnet.app.video as video
 
     seen: list[dict] = []
 
@@ -185,7 +185,7 @@ def test_outscale_and_width_of_a_rotated_video(tmp_path, weights, caplog):
 
 def test_interrupt_leaves_nothing_under_the_output_name(tmp_path, weights, monkeypatch, capsys):
     """Ctrl-C in the middle of a video (the second batch): exit 130, no file, no temporary."""
-    import srnet.infer.video as video
+    import srnet.app.video as video
 
     calls = []
 

@@ -11,7 +11,8 @@ import pytest
 from helpers import compose_infer, make_video, smooth_image, tiny_weights
 from PIL import Image
 
-from srnet.infer.app import infer, list_inputs
+from srnet.app.app import infer
+from srnet.app.inputs import list_inputs
 from srnet.infer.upscaler import load_model
 from srnet.io.animation import read_animation
 

@@ -5,7 +5,7 @@ re-encoded; frame timestamps and durations, the frame rate, the rotation, the sa
 ratio, colour tags and metadata are kept. The new video stream is encoded with ``video.codec``
 at ``video.crf`` (H.264, CRF 18 by default: visually lossless). The file is written under a
 temporary name and renamed at the end, so an interrupted run (Ctrl-C) leaves nothing under the
-output name. Containers and colour: :mod:`srnet.infer.videoio`.
+output name. Containers and colour: :mod:`srnet.app.videoio`.
 """
 
 from __future__ import annotations
@@ -14,21 +14,19 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from srnet.infer.resize import resize
+from srnet.app.outputs import Outputs
+from srnet.app.videoio import import_av, open_input, plan_container, video_stream
+from srnet.app.videostart import VideoInput, start_output
+from srnet.infer.models import ModelBank
+from srnet.infer.resize import OutputSize, resize
 from srnet.infer.upscaler import Upscaler
-from srnet.infer.videoio import import_av, open_input, plan_container, video_stream
-from srnet.infer.videostart import start_output
 from srnet.io.files import write_atomic
-
-if TYPE_CHECKING:
-    from srnet.infer.app import InferJob
 
 log = logging.getLogger("srnet.infer")
 
@@ -83,10 +81,12 @@ def upscale_frames(model: Upscaler, frames: list[np.ndarray], size_hw: tuple[int
 
 
 class VideoJob:
-    """One video file through ``infer.py``."""
+    """One video file through ``infer.py``: written to ``outputs``, networks from ``bank``."""
 
-    def __init__(self, job: InferJob, src: Path) -> None:
-        self.job, self.src, self.settings = job, src, job.video
+    def __init__(self, src: Path, outputs: Outputs, bank: ModelBank, size: OutputSize,
+                 settings: VideoSettings, progress: bool = True) -> None:
+        self.src, self.outputs, self.bank, self.size = src, outputs, bank, size
+        self.settings, self.progress = settings, progress
         self.av = import_av(src)
         self.frames = 0
 
@@ -94,54 +94,57 @@ class VideoJob:
         t0, src = time.perf_counter(), self.src
         inp = open_input(self.av, src)
         try:
-            self.vin, self.inp_metadata = video_stream(inp, src), dict(inp.metadata)
+            self.vin = video_stream(inp, src)
             others = [s for s in inp.streams if s.index != self.vin.index]
-            self.attachments = [s for s in others if s.type == "attachment"]
-            out_file = self.job.out_file
+            out_file = self.outputs.out_file
             requested, setting = self.settings.container, "video.container"
             if out_file is not None and not requested:
                 requested, setting = out_file.suffix, "output"
-            self.muxer, suffix, self.carried, notes = plan_container(
+            muxer, suffix, carried, notes = plan_container(
                 self.av, src, requested, self.settings.codec,
                 [s for s in others if s.type != "attachment"], setting)
             for note in notes:
                 log.warning(note)
-            dst = self.job.target(self.job.dst(src, suffix))
-            write_atomic(lambda tmp: self.transcode(inp, tmp), dst, self.job.cfg.overwrite)
+            self.input = VideoInput(self.av, src, self.vin, dict(inp.metadata), carried,
+                                    [s for s in others if s.type == "attachment"], muxer)
+            dst = self.outputs.target(self.outputs.dst(src, suffix))
+            write_atomic(lambda tmp: self.transcode(inp, tmp), dst, self.outputs.overwrite)
         finally:
             inp.close()
-        dt = time.perf_counter() - t0
-        return (f"{src} ({self.describe_in}) -> {dst} ({self.out_w}x{self.out_h} "
-                f"{self.settings.codec} {self.pix_fmt}, x{self.model.scale}) {self.frames} frames "
+        dt, o = time.perf_counter() - t0, self.o
+        return (f"{src} ({o.describe_in}) -> {dst} ({o.out_w}x{o.out_h} "
+                f"{self.settings.codec} {o.pix_fmt}, x{o.model.scale}) {self.frames} frames "
                 f"in {dt:.1f} s ({self.frames / max(dt, 1e-9):.2f} fps)")
 
     def transcode(self, inp, tmp: str) -> None:
-        out = self.av.open(tmp, "w", format=self.muxer)
-        self.out, self.vout, pending, batch = out, None, [], []
+        out = self.av.open(tmp, "w", format=self.input.muxer)
+        self.out, self.o, pending, batch = out, None, [], []
         ok = False
         try:
             with tqdm(total=self.estimate(inp), desc=self.src.name, unit="frame", leave=False,
-                      disable=None if self.job.cfg.progress else True) as self.bar:
-                for pkt in inp.demux(self.vin, *self.carried):
+                      disable=None if self.progress else True) as self.bar:
+                for pkt in inp.demux(self.vin, *self.input.carried):
                     if pkt.stream.index != self.vin.index:
                         if pkt.dts is None and pkt.pts is None and not pkt.size:
                             continue  # the demuxer's end-of-stream marker
                         pending.append(pkt)
-                        if self.vout is not None:
+                        if self.o is not None:
                             self.mux_copies(pending)
                         continue
                     for frame in self.decode(pkt):
-                        if self.vout is None:  # rotation and colour live in frames
-                            start_output(self, frame)
+                        if self.o is None:  # rotation and colour live in frames
+                            self.o = start_output(self.input, out, frame, self.bank.choose,
+                                                  self.size, self.settings, self.outputs.text)
+                            self.next_pts = 0
                         batch.append(frame)
                         if len(batch) >= self.settings.batch:
                             self.encode(batch)
                             batch = []
-                if self.vout is None:
+                if self.o is None:
                     raise ValueError(f"{self.src}: the video stream has no frame that decodes")
                 self.encode(batch)
                 self.mux_copies(pending)
-                out.mux(self.vout.encode(None))
+                out.mux(self.o.vout.encode(None))
             ok = True
         finally:
             try:
@@ -168,22 +171,22 @@ class VideoJob:
 
     def mux_copies(self, pending: list) -> None:
         for pkt in pending:
-            pkt.stream = self.copies[pkt.stream.index]
+            pkt.stream = self.o.copies[pkt.stream.index]
             self.out.mux(pkt)
         pending.clear()
 
     def encode(self, frames: list) -> None:
         if not frames:
             return
-        rgb = upscale_frames(self.model, [self.dec.to_rgb(f) for f in frames],
-                             (self.out_h, self.out_w))
+        o = self.o
+        rgb = upscale_frames(o.model, [o.dec.to_rgb(f) for f in frames], (o.out_h, o.out_w))
         for f, arr in zip(frames, rgb, strict=True):
-            vf = self.enc.from_rgb(self.av, arr, self.pix_fmt)
+            vf = o.enc.from_rgb(self.av, arr, o.pix_fmt)
             vf.pts, vf.time_base = f.pts if f.pts is not None else self.next_pts, self.vin.time_base
             duration = getattr(f, "duration", None)  # PyAV >= 15
             if duration:
                 vf.duration = duration
-            self.next_pts = vf.pts + (duration or self.tick)
-            self.out.mux(self.vout.encode(vf))
+            self.next_pts = vf.pts + (duration or o.tick)
+            self.out.mux(o.vout.encode(vf))
         self.frames += len(frames)
         self.bar.update(len(frames))

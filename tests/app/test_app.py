@@ -1,7 +1,7 @@
 """``python infer.py`` end to end: a real training checkpoint, refusals, safety, compare, evaluate,
 a folder with bad files, and the README's commands.
 
-Most runs compose ``configs/infer.yaml`` in-process and call ``srnet.infer.app.infer``; a few run
+Most runs compose ``configs/infer.yaml`` in-process and call ``srnet.app.app.infer``; a few run
 ``python infer.py`` / ``srnet-infer`` as a subprocess, as a user would.
 """
 
@@ -22,10 +22,11 @@ import torch
 from helpers import ROOT, compose_train, smooth_image, write_images
 from PIL import Image
 
-from srnet.infer.app import UsageError, infer, list_inputs
+from srnet import cli
+from srnet.app.inputs import UsageError, list_inputs
 from srnet.io import checkpoints as checkpoint
 from srnet.io.checkpoints import load_net, save_weights
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
@@ -52,7 +53,7 @@ def weights(tmp_path_factory) -> Path:
 
 
 def run_infer(tmp_path: Path, *overrides: str) -> int:
-    return infer(compose_train(list(overrides), tmp_path / "hydra", config_name="infer"))
+    return cli.run_infer(compose_train(list(overrides), tmp_path / "hydra", config_name="infer"))
 
 
 def size(path: Path) -> tuple[int, int]:

@@ -13,10 +13,11 @@ from helpers import compose_infer, smooth_image, tiny_weights
 from PIL import Image
 from skimage import data
 
-from srnet.infer.app import infer
+from srnet.app.app import infer
 from srnet.infer.resize import OutputSize, pick_scale, resize
 from srnet.infer.upscaler import load_model
-from srnet.io.images import read_picture, to_tensor
+from srnet.io.images import read_picture
+from srnet.io.pictures import to_tensor
 
 
 @pytest.fixture(scope="module")

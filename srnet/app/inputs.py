@@ -18,9 +18,9 @@ from srnet.io.images import (
     DEEP_SUFFIXES,
     FLOAT_SUFFIXES,
     IMAGE_SUFFIXES,
-    Picture,
     is_image_file,
 )
+from srnet.io.pictures import Picture
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts",
                   ".m2ts", ".mts", ".wmv", ".flv", ".3gp", ".ogv")
