@@ -72,7 +72,8 @@ class InferJob:
                                bool(cfg.get("metadata", True)),
                                {p.resolve() for p in self.inputs})  # inputs: never written
         self.bank = ModelBank.from_settings(cfg.ckpt_path, cfg.scale, self.size, cfg.device,
-                                            cfg.precision, cfg.tile, cfg.progress)
+                                            cfg.precision, cfg.tile, cfg.progress,
+                                            cfg.get("weights", "clean"), cfg.get("denoise"))
         self.model, self.source = self.bank.default, self.bank.source
         self.describe = describe(self.model.net.cfg.to_dict())
         self.failures: list[tuple[Path, str]] = []

@@ -41,7 +41,7 @@ def upscale_image(src: Path, outputs: Outputs, bank: ModelBank, size_rule: Outpu
     """Upscale one still image; returns the line to print."""
     t0, pic = time.perf_counter(), read_picture(src)
     h, w = pic.pixels.shape[:2]
-    model, source = bank.choose(w, h)
+    model, source = bank.choose(w, h, src)
     size = size_rule.size(w, h, model.scale)
     dst = outputs.target(outputs.dst(src, output_ext(src, pic, outputs.ext)))
     cmp = None
@@ -54,7 +54,8 @@ def upscale_image(src: Path, outputs: Outputs, bank: ModelBank, size_rule: Outpu
         write_picture(Picture(np.concatenate(panels, axis=1), None, pic.icc_profile), cmp,
                       outputs.overwrite)
     return (f"{src} ({pic.describe()}) -> {dst} ({size[0]}x{size[1]}, x{model.scale}"
-            f"{'' if size == (w * model.scale, h * model.scale) else ' + resize'}) "
+            f"{'' if size == (w * model.scale, h * model.scale) else ' + resize'}"
+            f"{'' if bank.weights == 'clean' else f', weights {source}'}) "
             f"{time.perf_counter() - t0:.2f} s")
 
 
@@ -63,7 +64,7 @@ def upscale_animation(src: Path, outputs: Outputs, bank: ModelBank, size_rule: O
     """Upscale every frame of a GIF / APNG / animated WebP, keeping durations and loop count."""
     t0, anim = time.perf_counter(), read_animation(src)
     h, w = anim.frames[0].pixels.shape[:2]
-    model, source = bank.choose(w, h)
+    model, source = bank.choose(w, h, src)
     size = size_rule.size(w, h, model.scale)
     ext = (outputs.ext or src.suffix).lower()
     ext = ext if ext.startswith(".") else f".{ext}"

@@ -1,32 +1,60 @@
-"""The networks one ``infer.py`` run uses: the checkpoint, or the bundled weights by scale.
+"""The networks one ``infer.py`` run uses: the checkpoint, or the bundled weights by scale and kind.
 
-With ``ckpt_path`` (or ``scale``) every input goes through that one network. Without either and
-with ``outscale`` / ``width`` / ``height``, each input gets the bundled network of the smallest
-trained scale that reaches its output size (:func:`srnet.infer.resize.pick_scale`); networks are
+With ``ckpt_path`` (or ``scale``) every input goes through that one network's scale. Without
+either and with ``outscale`` / ``width`` / ``height``, each input gets the bundled network of the
+smallest trained scale that reaches its output size (:func:`srnet.infer.resize.pick_scale`).
+Bundled weights come in two kinds, ``clean`` (``x<s>``) and ``real`` (``x<s>-real``: compressed,
+noisy, blurred photos); ``denoise`` blends them (0 clean .. 1 real), and ``weights=auto`` picks
+the strength per input from what the file says about itself: a JPEG's quality (its quantisation
+tables) sets it by :func:`auto_strength`, lossless files get the clean weights. Networks are
 loaded on first use and kept.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from srnet.infer.resize import OutputSize, pick_scale
 from srnet.infer.upscaler import Upscaler, load_model
 from srnet.io import checkpoints
+from srnet.io.jpeginfo import jpeg_quality
 
 log = logging.getLogger("srnet.infer")
+WEIGHTS = ("clean", "real", "auto")
+CLEAN_FROM, REAL_AT = 95, 50  # weights=auto: JPEG quality from which clean, at which fully real
+STEP = 0.25  # weights=auto: strengths are rounded to this (a few blends per run, not one each)
+
+
+def auto_strength(quality: int | None) -> float:
+    """``weights=auto``'s denoise strength for a JPEG of ``quality`` (None: lossless, 0)."""
+    if quality is None:
+        return 0.0
+    t = (CLEAN_FROM - quality) / (CLEAN_FROM - REAL_AT)
+    return round(min(1.0, max(0.0, t)) / STEP) * STEP
 
 
 class ModelBank:
-    """Loaded networks by source (``run.ckpt`` or ``x2`` / ``x3`` / ``x4``)."""
+    """Loaded networks by source (``run.ckpt``, ``x2``, ``x2-real``, blends)."""
 
     def __init__(self, ckpt_path: str | None, scale: int | None, size: OutputSize,
-                 **load: object) -> None:
+                 weights: str = "clean", denoise: float | None = None, **load: object) -> None:
         """``load``: the :func:`load_model` arguments every network is loaded with (device,
         precision, tile, progress)."""
-        self.size, self.load = size, load
+        if weights not in WEIGHTS:
+            raise ValueError(f"weights={weights!r}: choose one of {WEIGHTS}")
+        if ckpt_path is not None and (weights != "clean" or denoise is not None):
+            raise ValueError("weights=real|auto and denoise= choose among the bundled weights; "
+                             "with ckpt_path= give the checkpoint you want instead")
+        if denoise is not None and weights == "auto":
+            raise ValueError("weights=auto sets the denoise strength per input; leave denoise= "
+                             "unset (or use weights=real denoise=<0..1>)")
+        self.size, self.load, self.weights = size, load, weights
+        self.denoise = None if denoise is None else float(denoise)
+        if weights == "real" and denoise is None:
+            self.denoise = 1.0
         self.fixed = ckpt_path is not None or scale is not None
-        self.source = str(ckpt_path) if ckpt_path else f"x{scale or 2}"
+        self.source = str(ckpt_path) if ckpt_path else self.name(scale or 2, self.denoise)
         self.loaded: dict[str, Upscaler] = {}
         self.default = self.get(self.source)
         if scale is not None:
@@ -37,29 +65,47 @@ class ModelBank:
     @classmethod
     def from_settings(cls, ckpt_path: str | None, scale: int | None, size: OutputSize,
                       device: str = "auto", precision: str = "fp32", tile: int | str = "auto",
-                      progress: bool = False) -> ModelBank:
-        return cls(ckpt_path, scale, size, device=device, precision=precision, tile=tile,
-                   progress=progress)
+                      progress: bool = False, weights: str = "clean",
+                      denoise: float | None = None) -> ModelBank:
+        return cls(ckpt_path, scale, size, weights, denoise, device=device, precision=precision,
+                   tile=tile, progress=progress)
+
+    @staticmethod
+    def name(scale: int, denoise: float | None) -> str:
+        """The source name of bundled weights: ``x2``, ``x2-real`` or ``x2@0.5`` (a blend)."""
+        if denoise is None or denoise == 0:
+            return f"x{scale}"
+        return f"x{scale}-real" if denoise == 1 else f"x{scale}@{denoise:g}"
 
     def get(self, source: str) -> Upscaler:
         if source not in self.loaded:
-            self.loaded[source] = load_model(source, **self.load)
+            if "@" in source:  # a blend of the clean and the real weights of one scale
+                clean, strength = source.split("@")
+                self.loaded[source] = load_model(clean, denoise=float(strength), **self.load)
+            else:
+                self.loaded[source] = load_model(source, **self.load)
         return self.loaded[source]
 
     def bundled_scales(self) -> list[int]:
-        """Scales whose bundled weights exist."""
+        """Scales whose bundled clean weights exist."""
         return [int(n[1:]) for n in checkpoints.BUNDLED
-                if (checkpoints.WEIGHTS_DIR / f"fsrcnn_{n}.pt").is_file()]
+                if "-" not in n and (checkpoints.WEIGHTS_DIR / f"fsrcnn_{n}.pt").is_file()]
 
-    def choose(self, w: int, h: int) -> tuple[Upscaler, str]:
-        """The network for a ``w`` x ``h`` input and its source name."""
+    def choose(self, w: int, h: int, src: Path | None = None) -> tuple[Upscaler, str]:
+        """The network for a ``w`` x ``h`` input (the file ``src``, for ``weights=auto``) and
+        its source name."""
         factor = self.size.factor(w, h)
-        if factor is None or self.fixed:
-            model, source = self.default, self.source
+        scale = self.default.scale
+        if factor is not None and not self.fixed:
+            scale = pick_scale(factor, self.bundled_scales() or [self.default.scale])
+        if self.weights == "auto":
+            strength = auto_strength(jpeg_quality(src) if src is not None else None)
+            source = self.name(scale, strength)
+        elif self.fixed:
+            source = self.source
         else:
-            s = pick_scale(factor, self.bundled_scales() or [self.default.scale])
-            source = f"x{s}"
-            model = self.get(source)
+            source = self.name(scale, self.denoise)
+        model = self.get(source)
         if factor is not None and factor > model.scale + 1e-9 and not self.warned:
             self.warned = True
             log.warning("%s asks for x%.3g, more than the network's x%d: the rest is an "

@@ -7,7 +7,9 @@ network was trained for travel with the weights):
   architecture under ``checkpoint["srnet"]``, see ``SRSystem.on_save_checkpoint``);
 * a plain ``.pt`` weights file ``{"format": 1, "net": <FSRCNNConfig dict>, "degradation": ...,
   "state_dict": <network state dict>}`` written by :func:`save_weights`;
-* a bundled name ``"x2"`` / ``"x3"`` / ``"x4"``: ``srnet/weights/fsrcnn_x<s>.pt``.
+* a bundled name: ``"x2"`` / ``"x3"`` / ``"x4"`` (clean inputs, ``srnet/weights/fsrcnn_x<s>.pt``)
+  or ``"x2-real"`` / ``"x3-real"`` / ``"x4-real"`` (compressed, noisy, blurred photos,
+  ``srnet/weights/fsrcnn_x<s>_real.pt``).
 
 Files are read with ``torch.load(weights_only=True)`` (no arbitrary code runs while unpickling) and
 weights are loaded with ``strict=True``. Export a checkpoint to a plain weights file with
@@ -30,7 +32,7 @@ from srnet.nets.overparam import collapse_state
 
 FORMAT = 1
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-BUNDLED = ("x2", "x3", "x4")
+BUNDLED = ("x2", "x3", "x4", "x2-real", "x3-real", "x4-real")
 
 
 class CheckpointError(ValueError):
@@ -51,12 +53,12 @@ def bundled_path(name: str) -> Path:
     """``"x3"`` -> ``srnet/weights/fsrcnn_x3.pt``; a clear error while those weights do not exist."""
     if name not in BUNDLED:
         raise CheckpointError(f"unknown bundled model {name!r}; choose one of {BUNDLED}")
-    path = WEIGHTS_DIR / f"fsrcnn_{name}.pt"
+    path = WEIGHTS_DIR / f"fsrcnn_{name.replace('-', '_')}.pt"
     if not path.is_file():
         raise FileNotFoundError(
             f"no bundled weights for {name} yet ({path} does not exist): a checkpoint is needed, "
             f"pass ckpt_path=<run.ckpt or weights.pt> (train one with `python train.py "
-            f"scale={name[1:]}`)")
+            f"scale={name[1:2]}`)")
     return path
 
 

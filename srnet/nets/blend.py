@@ -1,0 +1,33 @@
+"""Interpolating two trained networks of one shape: the ``denoise`` strength knob.
+
+``blend(clean, real, t)`` has the weights ``(1 - t) * clean + t * real``, so t = 0 is the clean
+network and t = 1 the real-photo one, exactly. It is an ordinary network of the same shape (the
+deployed path and its speed are unchanged). A blend makes sense when the two networks are in one
+basin: the real-photo weights are fine-tuned from the clean ones (Real-ESRGAN's ``-dn``).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+@torch.no_grad()
+def blend(clean: nn.Module, real: nn.Module, t: float) -> nn.Module:
+    """A copy of ``clean`` with weights ``(1 - t) * clean + t * real`` (t in [0, 1])."""
+    t = float(t)
+    if not 0.0 <= t <= 1.0:
+        raise ValueError(f"denoise={t}: give a strength from 0 (clean) to 1 (real-photo weights)")
+    if getattr(clean, "cfg", None) != getattr(real, "cfg", None):
+        raise ValueError("denoise= blends two networks of the same shape; these differ: "
+                         f"{getattr(clean, 'cfg', None)} and {getattr(real, 'cfg', None)}")
+    out = copy.deepcopy(clean)
+    if t == 0.0:
+        return out
+    theirs = real.state_dict()
+    for name, value in out.state_dict().items():
+        if value.is_floating_point():
+            value.copy_(theirs[name] if t == 1.0 else torch.lerp(value, theirs[name], t))
+    return out
