@@ -7,7 +7,8 @@ Keys (``key=value``, lists as ``[a,b]``):
 
 * ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``shapes`` (network shapes and
   the tiny-SR peers per image on real photos, :mod:`srnet.benchmarks.shapes`; ``folder=`` the
-  photos, default BSD100's LR), ``profile`` (per-layer CPU
+  photos, default BSD100's LR), ``modes`` (the deployed executions per LR size against the
+  rule that picks one, :mod:`srnet.benchmarks.modes`), ``profile`` (per-layer CPU
   time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``folder`` (``infer.py`` on a
   folder of JPEG photos against an OpenCV loop, :mod:`srnet.benchmarks.infer_folder`), ``train``
   (old vs new training forward per scale, each fit in a fresh process,
@@ -39,7 +40,7 @@ from pathlib import Path
 
 from kvargs import parse_kv
 
-PARTS = ("infer", "profile", "folder", "train", "shapes", "all")
+PARTS = ("infer", "profile", "folder", "train", "shapes", "modes", "all")
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
@@ -119,6 +120,18 @@ def run_shapes(args: dict) -> list[dict]:
     return results
 
 
+def run_modes(args: dict) -> list[dict]:
+    from srnet.benchmarks import modes
+
+    results = []
+    for s in args["scales"]:
+        result = modes.run({"scale": int(s)}, args["threads"])
+        print(f"\n## Deployed executions per LR size, x{s} ({result['machine']})\n")
+        print(modes.table(result))
+        results.append(result)
+    return results
+
+
 def run_train(args: dict) -> dict:
     from srnet.benchmarks import train_forward, train_speed
 
@@ -150,6 +163,8 @@ def main(argv: list[str] | None = None) -> dict:
         results["train"] = run_train(args)
     if args["part"] in ("shapes", "all"):
         results["shapes"] = run_shapes(args)
+    if args["part"] in ("modes", "all"):
+        results["modes"] = run_modes(args)
     out = Path(args["out"])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")

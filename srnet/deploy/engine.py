@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from srnet.deploy.banded import BandedNet
-from srnet.deploy.plan import MAX_PLAIN_PIXELS, Planner, shape_class
+from srnet.deploy.plan import MAX_PLAIN_PIXELS, MIN_PART_ROWS, Planner, rule, shape_class
 from srnet.nets.reparam import PhaseConvTail, reparameterize
 from srnet.nets.skip import RADIUS
 from srnet.nets.tails import PixelShuffleTail
@@ -48,7 +48,6 @@ from srnet.ops.precision import DTYPES, NAMES, resolve
 log = logging.getLogger(__name__)
 PRECISIONS = NAMES  # srnet.ops.precision: the one vocabulary
 BAND_ROWS = 32  # LR rows per band on CPU
-MIN_PART_ROWS = 24  # an image is split into one part per thread when each gets this many rows
 INTRA_BAND_PIXELS = 1 << 15  # LR pixels per band for ``banded-intra`` (measured: 128 rows at 256)
 MODES = ("banded", "banded-intra", "plain")  # what DeployedNet.choose picks from
 CL = torch.channels_last
@@ -69,7 +68,8 @@ class DeployedNet(nn.Module):
     ``forward_phases`` returns the tail output before pixel shuffle, (N, >= s*s*C, H, W).
 
     Attributes:
-        execution: ``auto`` (per shape class, the fastest of :data:`MODES` measured once:
+        execution: ``auto`` (the rule of :func:`srnet.deploy.plan.rule`, nothing timed),
+            ``measure`` (per shape class, the fastest of :data:`MODES` measured once:
             :mod:`srnet.deploy.plan`), or one of them: ``banded`` (row parts on T threads, one
             intra-op thread each), ``banded-intra`` (whole images, each op on T intra-op threads),
             ``plain`` (the rewritten network on whole images).
@@ -104,9 +104,11 @@ class DeployedNet(nn.Module):
         there is no banded engine; ``run(mode)`` does the whole call (timed by the planner)."""
         if self.banded is None or torch.is_autocast_enabled(self.device.type):
             return "plain"
-        if self.execution != "auto":
-            return self.execution
         n, _, h, w = x.shape
+        if self.execution == "auto":  # no timing on the user's images: srnet.deploy.plan.rule
+            return rule(n, h, w, torch.get_num_threads())
+        if self.execution != "measure":
+            return self.execution
         if n * h * w > MAX_PLAIN_PIXELS:  # plain holds (N, 56, H, W) activations: not tried
             return "banded"
         modes = MODES if torch.get_num_threads() > 1 else ("banded", "plain")

@@ -1,4 +1,9 @@
-"""Choosing how to run an input by timing the candidates on it, once per shape class.
+"""Choosing how to run an input: by a rule from its shape (the default), or by timing.
+
+:func:`rule` picks an execution from the batch size, the LR size and the thread count alone, so
+a first call on an unseen shape costs what a warm one does (no candidate is timed on the user's
+images); ``python scripts/benchmark.py part=modes`` shows it against the fastest per size.
+:class:`Planner` (``DeployedNet.execution = "measure"``) times the candidates instead:
 
 Which execution is fastest depends on the input size, the scale, the thread count and the
 machine: on the 2-core CPU the banded engine with row parts on threads wins on large images, the
@@ -27,6 +32,19 @@ log = logging.getLogger(__name__)
 MEASURE_SECONDS = 0.5  # cheap inputs: as many rounds (up to 8) as fit in about this long
 MAX_PLAIN_PIXELS = 512 * 512  # LR pixels per batch above which only the banded engine is tried
 EXECUTIONS = ("auto", "banded", "plain")
+MIN_PART_ROWS = 24  # an image is cut into one row part per thread when each gets this many
+
+
+def rule(n: int, h: int, w: int, threads: int) -> str:
+    """The execution for a batch of ``n`` LR images of ``h`` x ``w`` on ``threads`` threads.
+
+    One thread: the banded engine (activations stay in cache). More: whole images per thread
+    when the batch splits evenly, else row parts per thread when each part has enough rows
+    (``banded``); images too short to split run with every op on all threads
+    (``banded-intra``)."""
+    if threads <= 1 or n % threads == 0 or h >= threads * MIN_PART_ROWS:
+        return "banded"
+    return "banded-intra"
 
 
 def shape_class(kind: Hashable, n: int, h: int, w: int) -> tuple:

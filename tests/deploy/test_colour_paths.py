@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from srnet.deploy.engine import MODES, deploy
-from srnet.deploy.plan import Planner, shape_class
+from srnet.deploy.plan import Planner, rule, shape_class
 from srnet.deploy.rgb import upscale_into
 from srnet.nets.fsrcnn import FSRCNN
 from srnet.ops.reference import super_resolve
@@ -144,16 +144,37 @@ def test_planner_measures_once_per_shape_class() -> None:
     assert shape_class("colour", 2, 100, 100) != key and shape_class("colour", 1, 200, 100) != key
 
 
-def test_auto_execution_is_measured_and_cached() -> None:
+def test_auto_execution_times_nothing_and_follows_the_rule() -> None:
     fast = deploy(_net(2))
+    calls = []
+    for n, h, w, threads in ((1, 20, 24, 2), (1, 200, 24, 2), (2, 20, 24, 2), (1, 20, 24, 1)):
+        old = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            got = fast.choose("colour", torch.rand(n, 3, h, w), calls.append)
+        finally:
+            torch.set_num_threads(old)
+        assert got == rule(n, h, w, threads)
+    assert calls == [] and not fast.planner.choices  # nothing ran to decide
+    assert rule(1, 20, 24, 2) == "banded-intra" and rule(1, 200, 24, 2) == "banded"
+    assert rule(2, 20, 24, 2) == "banded" and rule(1, 20, 24, 1) == "banded"
+
+
+def test_measured_execution_is_measured_and_cached() -> None:
+    fast = deploy(_net(2))
+    fast.execution = "measure"
     lr = torch.rand(1, 3, 20, 24)
-    first = fast.upscale_rgb(lr, as_uint8=True)
-    assert len(fast.planner.choices) == 1
-    (key, choice), = fast.planner.choices.items()
-    assert choice in MODES and {"banded", "plain"} <= set(fast.planner.timings[key]) <= set(MODES)
-    assert torch.equal(fast.upscale_rgb(lr, as_uint8=True), first)
-    assert len(fast.planner.choices) == 1
     threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        first = fast.upscale_rgb(lr, as_uint8=True)
+        assert len(fast.planner.choices) == 1
+        (key, choice), = fast.planner.choices.items()
+        assert choice in MODES and {"banded", "plain"} <= set(fast.planner.timings[key])
+        assert torch.equal(fast.upscale_rgb(lr, as_uint8=True), first)
+        assert len(fast.planner.choices) == 1
+    finally:
+        torch.set_num_threads(threads)
     try:
         torch.set_num_threads(2)  # another shape class: all three executions are candidates
         assert torch.equal(fast.upscale_rgb(lr, as_uint8=True), first)
