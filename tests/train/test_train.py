@@ -66,3 +66,37 @@ def test_missing_folder_is_named(tmp_path):
                          "~data.val", f"+data.val.x={tmp_path}/nope", *TINY], tmp_path / "run")
     with pytest.raises(Exception, match="nope"):
         train(cfg)
+
+
+@pytest.mark.parametrize("preset", [pytest.param("jpeg", marks=pytest.mark.slow), "photo",
+                                    pytest.param("realesrgan", marks=pytest.mark.slow)])
+def test_short_run_with_each_degradation_preset(tmp_path, folders, preset):
+    """Training, validation (seeded degraded LR) and the checkpoint's record of the preset."""
+    tr, va = folders
+    run = tmp_path / "run"
+    cfg = compose_train(["debug=short", "scale=2", "data=folder", f"data.train=[{tr}]",
+                         "~data.val", f"+data.val.gen={va}", f"degradation={preset}", *TINY], run)
+    metrics = train(cfg)
+    assert torch.isfinite(torch.tensor(metrics["val/gen/psnr"]))
+    blob = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True, map_location="cpu")
+    assert blob["srnet"]["degradation"]["name"] == preset
+    assert blob["srnet"]["degradation"]["first"]  # the whole preset travels with the weights
+
+
+def test_validation_lr_is_the_same_in_every_run(folders):
+    """Two datamodules (two runs) degrade each validation image identically; images differ."""
+    from srnet.data.datamodule import SRDataModule
+    from srnet.io.presets import degradation_preset
+
+    tr, va = folders
+    lrs = []
+    for _ in range(2):
+        dm = SRDataModule([str(tr)], {"gen": str(va)}, scale=2, patch_size=8, batch_size=4,
+                          patches_per_epoch=8, degradation=degradation_preset("photo"))
+        dm.setup("fit")
+        items = [dm.val_sets["gen"][i] for i in range(2)]
+        lrs.append([dm.on_after_batch_transfer({k: (v[None] if hasattr(v, "shape") else v)
+                                                for k, v in it.items()})["lr"] for it in items])
+        torch.manual_seed(len(lrs))  # the global generator (training LR) must not matter
+    assert all(torch.equal(a, b) for a, b in zip(*lrs, strict=True))
+    assert not torch.equal(lrs[0][0][..., :8, :8], lrs[0][1][..., :8, :8])
