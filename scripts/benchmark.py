@@ -6,11 +6,13 @@
 Keys (``key=value``, lists as ``[a,b]``):
 
 * ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``shapes`` (network shapes and
-  the tiny-SR peers per image on real photos, :mod:`srnet.benchmarks.shapes`; ``folder=`` the
-  photos, default BSD100's LR), ``modes`` (the deployed executions per LR size against the
+  the tiny-SR peers per image on real photos, :mod:`srnet.benchmarks.shapes`; the first of
+  ``folders`` holds the photos, default BSD100's LR), ``modes`` (the deployed executions per LR size against the
   rule that picks one, :mod:`srnet.benchmarks.modes`), ``profile`` (per-layer CPU
-  time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``folder`` (``infer.py`` on a
-  folder of JPEG photos against an OpenCV loop, :mod:`srnet.benchmarks.infer_folder`), ``train``
+  time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``folder`` (``infer.py`` on
+  folders of photos against an OpenCV script and ECBSR in eager PyTorch, whole processes,
+  :mod:`srnet.benchmarks.infer_folder`; ``folders`` picks them: ``mixed``, ``bsd100``, ``big`` or
+  paths), ``train``
   (old vs new training forward per scale, each fit in a fresh process,
   :mod:`srnet.benchmarks.train_forward`, then data
   paths and precisions, :mod:`srnet.benchmarks.train_speed`) or ``all``
@@ -22,8 +24,6 @@ Keys (``key=value``, lists as ``[a,b]``):
   ``[user,opencv]`` (default: all)
 * ``repeats``   timed calls per method for ``infer`` (default 7; median and minimum reported),
   timed runs per command for ``folder``
-* ``photos``, ``photo_size``  ``folder``: how many JPEG photos, of which size ``[H,W]``
-  (default 20, ``[768,1024]``); ``folder`` uses the first of ``scales``
 * ``threads``   CPU threads (default: all cores)
 * ``ckpt_path`` time this checkpoint instead of the bundled (or random) weights
 * ``bf16``      include the bf16 path in ``infer`` (default: on CUDA or CPUs with native bf16;
@@ -47,8 +47,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 def defaults() -> dict:
     return {"part": "infer", "device": "cpu", "out": "results/benchmark.json",
             "scales": [2, 3, 4], "sizes": None, "methods": None, "repeats": 7, "threads": None,
-            "ckpt_path": None, "bf16": None, "photos": 20, "photo_size": [768, 1024],
-            "folder": None}
+            "ckpt_path": None, "bf16": None, "folders": None}
 
 
 def parse_args(argv: list[str]) -> dict:
@@ -95,15 +94,18 @@ def run_profile(args: dict) -> list[dict]:
     return results
 
 
-def run_folder(args: dict) -> dict:
+def run_folder(args: dict) -> list[dict]:
     from srnet.benchmarks import infer_folder
+    from srnet.benchmarks.peers import cpu_name
 
-    result = infer_folder.run(int(args["scales"][0]), int(args["photos"]),
-                              tuple(args["photo_size"]), int(args["repeats"]))
-    print(f"\n## infer.py on {result['photos']} JPEG photos of {result['size']}, "
-          f"x{result['scale']}, against an OpenCV loop (whole processes)\n")
-    print(infer_folder.table(result))
-    return result
+    results = []
+    for kind in args["folders"] or ["mixed", "bsd100", "big"]:
+        for s in args["scales"]:
+            results.append(infer_folder.run(str(kind), int(s), int(args["repeats"])))
+            print(infer_folder.table(results[-1:]), flush=True)
+    print(f"\n## Folders through whole processes, PNG in and out ({cpu_name()})\n")
+    print(infer_folder.table(results))
+    return results
 
 
 def run_shapes(args: dict) -> list[dict]:
@@ -111,7 +113,7 @@ def run_shapes(args: dict) -> list[dict]:
 
     results = []
     for s in args["scales"]:
-        folder = Path(args["folder"] or DATA / "benchmark" / "BSD100" / f"X{s}" / "LR")
+        folder = Path((args["folders"] or [None])[0] or DATA / "benchmark" / "BSD100" / f"X{s}" / "LR")
         result = shapes.run(folder, int(s), None, args["threads"])
         print(f"\n## Network shapes per image, x{s}, {result['rows'][0]['images']} photos of"
               f" {folder} ({result['machine']})\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import ROOT
+from helpers import ROOT, write_images
 
 ONE_OPS = True  # see conftest.py
 
@@ -46,7 +46,7 @@ def test_profile_smoke(one_thread) -> None:
 
 
 def test_folder_benchmark_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """part=folder: both commands write every photo; the ratio is reported."""
+    """part=folder: every command writes every photo; the speed-ups are reported."""
     cv2 = pytest.importorskip("cv2")
     if not hasattr(cv2, "dnn_superres"):
         pytest.skip("cv2 without dnn_superres: pip install opencv-contrib-python-headless")
@@ -60,12 +60,17 @@ def test_folder_benchmark_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         import benchmark
     finally:
         sys.path.remove(str(ROOT / "scripts"))
+    write_images(tmp_path / "photos", 2, 24, 32)
     out = tmp_path / "b.json"
-    result = benchmark.main(["part=folder", "scales=[2]", "photos=2", "photo_size=[24,32]",
-                             "repeats=1", f"out={out}"])["folder"]
-    assert result["written"] == {"srnet infer.py": 2, "opencv loop": 2}
-    assert result["ratio"] > 0 and "srnet / OpenCV" in infer_folder.table(result)
-    assert json.loads(out.read_text())["folder"]["photos"] == 2
+    (result,) = benchmark.main(["part=folder", "scales=[2]", f"folders=[{tmp_path / 'photos'}]",
+                                "repeats=1", f"out={out}"])["folder"]
+    assert result["images"] == 2 and {r["command"] for r in result["rows"]} == {
+        "srnet infer.py", "opencv script", "ECBSR-M4C16 eager"}
+    assert result["speedup"]["srnet infer.py"] == 1 and "its time / srnet's" in infer_folder.table(
+        [result])
+    assert json.loads(out.read_text())["folder"][0]["images"] == 2
+    sizes = infer_folder.mixed_sizes()
+    assert len(sizes) == 32 and sizes[0] == (64, 48) and sizes[-1] == (1920, 1080)
 
 
 @pytest.mark.parametrize("text,expected", [
