@@ -1,39 +1,38 @@
 #!/usr/bin/env bash
-# How srnet/weights/fsrcnn_x{2,3,4}.pt are made, on CPU cores (no GPU needed):
-#   1. x3: FSRCNN with a bicubic skip trained from scratch (configs/experiment/bundle_x3.yaml);
-#   4. x3 continued from stage 1's last checkpoint with a new cosine schedule from
-#      3e-4 for 36,000 steps (logs in $OUT/x3_more);
-#   5. x3 continued again from stage 4's best weights, over-parameterised (model.overparam),
-#      a new cosine from 3e-4 for 18,000 steps (logs in $OUT/x3_rep): the shipped x3 weights;
-#   2. x2 and x4, side by side: the x3 body (model.init_from; the latest x3 stage's), a tail
-#      fitted to it in closed form, then everything fine-tuned, over-parameterised
-#      (configs/experiment/bundle_x{2,4}.yaml);
-#   3. each scale's best checkpoint exported to a plain weights file in $OUT/weights/, and scored
-#      with scripts/evaluate.py next to the shipped weights. Copy a file over srnet/weights/ only
-#      when it beats the shipped one (the script never overwrites them).
-# "Best" is by `holdout` (every 10th training image, never trained on), which the runs monitor
-# (the one epoch*.ckpt each run keeps); Set5 / Set14 are logged for the learning curve only.
+# How srnet/weights/fsrcnn_x{2,3,4}.pt (clean) and fsrcnn_x{2,4}_real.pt are made, on CPU cores:
+#   1. x3 body: the re-shaped network from scratch (configs/experiment/slim_x3.yaml);
+#   2. x2 and x4 from the x3 body's best checkpoint: a tail fitted in closed form, then
+#      everything fine-tuned (configs/experiment/slim_x{2,4}.yaml), one after the other;
+#   3. each scale's best checkpoint exported to a plain weights file in $OUT/weights/ and scored
+#      with scripts/evaluate.py next to the shipped weights on Set5 / Set14 / BSD100;
+#   4. the real-photo weights: the clean weights of step 3 (START=shipped: the shipped clean
+#      weights) fine-tuned on the `photo` degradation (configs/experiment/real_x{2,4}.yaml);
+#   5. those exported and scored on degraded Set14 / BSD100 next to the clean weights and bicubic.
+# "Best" is by `holdout` (every 10th training image, never trained on; degraded like the training
+# LR for the real weights), which the runs monitor (the one epoch*.ckpt each run keeps); the test
+# sets are scored only at the end. Copy a file over srnet/weights/ only when it beats the shipped
+# one on every set (the script never overwrites them); copy each run's last.ckpt to runs/bundle/.
 #
-#   bash scripts/train_bundled.sh                    # all stages, from scratch
-#   STAGES="2 3" bash scripts/train_bundled.sh       # again from an existing x3 run
+#   bash scripts/train_bundled.sh                    # all stages
+#   STAGES="4 5" START=shipped bash scripts/train_bundled.sh   # real weights from shipped clean
 #   RESUME=1 bash scripts/train_bundled.sh           # continue interrupted runs (ckpt_path=last)
-#   START=shipped bash scripts/train_bundled.sh      # start every scale from the shipped weights
-# On a GPU: TRAINER=gpu bash scripts/train_bundled.sh (bf16, device-resident patches; see
-# docs/training.md).
+# On a GPU: TRAINER=gpu bash scripts/train_bundled.sh (bf16, device-resident patches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 OUT=${OUT:-logs/bundle}
-STAGES=${STAGES:-"1 4 5 2 3"}
+STAGES=${STAGES:-"1 2 3 4 5"}
 TRAINER=${TRAINER:-default}
 THREADS=${THREADS:-2}
+REAL_SCALES=${REAL_SCALES:-"2 4"}
+DEGRADED="[bicubic,jpeg,jpeg_q75,jpeg_q50,noise,blur_noise_jpeg]"
 mkdir -p "$OUT/weights"
 
-run() {  # [NAME=<run name>] run <scale> <threads> <extra overrides...>
-  local s=$1 t=$2; shift 2
-  local name=${NAME:-x$s} extra=()
+run() {  # run <experiment> <run name> <extra overrides...>
+  local exp=$1 name=$2; shift 2
+  local extra=()
   [ "${RESUME:-0}" = 1 ] && [ -f "$OUT/$name/checkpoints/last.ckpt" ] && extra+=(ckpt_path=last)
-  OMP_NUM_THREADS=$t "$PY" train.py experiment=bundle_x$s trainer="$TRAINER" \
+  OMP_NUM_THREADS=$THREADS "$PY" train.py experiment="$exp" trainer="$TRAINER" \
     hydra.run.dir="$OUT/$name" +trainer.enable_progress_bar=false "${extra[@]}" "$@" \
     > "$OUT/$name.log" 2>&1
 }
@@ -44,38 +43,27 @@ best() {  # the checkpoint a run kept for its best holdout PSNR (save_top_k=1)
   echo "${found[0]}"
 }
 
+export_and_score() {  # export_and_score <run dir> <weights file> <degradations> <shipped name>
+  rm -f "$2"  # this run's export only; srnet/weights/ is never touched here
+  "$PY" -m srnet.io.checkpoints "$(best "$1")" "$2"
+  "$PY" scripts/evaluate.py "ckpt_path=[$2,$4]" datasets=[Set5,Set14,BSD100] \
+    "degradation=$3" out_dir="$OUT/eval/$(basename "$2" .pt)"
+}
+
 for stage in $STAGES; do
   case $stage in
-    1) if [ "${START:-}" = shipped ]; then
-         run 3 "$THREADS" model.init_from=srnet/weights/fsrcnn_x3.pt
-       else
-         run 3 "$THREADS"
-       fi ;;
-    2) body=$(best "$OUT/x3")
-       for name in x3_more x3_rep; do [ -d "$OUT/$name/checkpoints" ] && body=$(best "$OUT/$name"); done
-       for s in 2 4; do
-         if [ "${START:-}" = shipped ]; then  # the shipped tail is kept: no closed-form fit
-           run $s 1 model.init_from=srnet/weights/fsrcnn_x$s.pt model.tail_fit_batches=0 &
-         else
-           run $s 1 model.init_from="$body" model.overparam=true &
-         fi
-       done
-       wait ;;
-    4) NAME=x3_more run 3 "$THREADS" model.init_from="$OUT/x3/checkpoints/last.ckpt" \
-         model.optimizer.lr=0.0003 trainer.max_steps=36000 ;;
-    5) body=$(best "$OUT/x3_more")
-       NAME=x3_rep run 3 "$THREADS" model.init_from="$body" \
-         model.overparam=true model.optimizer.lr=0.0003 trainer.max_steps=18000 ;;
+    1) run slim_x3 x3 ;;
+    2) for s in 2 4; do run "slim_x$s" "x$s" model.init_from="$(best "$OUT/x3")"; done ;;
     3) for s in 2 3 4; do
-         w="$OUT/weights/fsrcnn_x$s.pt" run_dir="$OUT/x$s"
-         [ "$s" = 3 ] && for name in x3_more x3_rep; do [ -d "$OUT/$name" ] && run_dir="$OUT/$name"; done
-         ckpt=$(best "$run_dir")
-         rm -f "$w"  # this run's export only; srnet/weights/ is never touched here
-         "$PY" -m srnet.io.checkpoints "$ckpt" "$w"
-         "$PY" scripts/evaluate.py ckpt_path="$w" datasets=[Set5,Set14,BSD100] \
-           out_dir="$OUT/eval/x$s"
-         "$PY" scripts/evaluate.py ckpt_path=srnet/weights/fsrcnn_x$s.pt \
-           datasets=[Set5,Set14,BSD100] out_dir="$OUT/eval/shipped_x$s"
+         export_and_score "$OUT/x$s" "$OUT/weights/fsrcnn_x$s.pt" "[bicubic]" "x$s"
+       done ;;
+    4) for s in $REAL_SCALES; do
+         clean="$OUT/weights/fsrcnn_x$s.pt"
+         [ "${START:-}" = shipped ] && clean="x$s"
+         run "real_x$s" "x${s}_real" model.init_from="$clean"
+       done ;;
+    5) for s in $REAL_SCALES; do
+         export_and_score "$OUT/x${s}_real" "$OUT/weights/fsrcnn_x${s}_real.pt" "$DEGRADED" "x$s"
        done ;;
   esac
 done
