@@ -36,11 +36,10 @@ from srnet.nets.tails import BedOfNailsTail, DeconvTail, PixelShuffleTail, Resiz
 from srnet.ops.color import OFFSET, Y_ROW
 
 
-def _conv(weight: Tensor, bias: Tensor | None, groups: int = 1) -> nn.Conv2d:
+def _conv(weight: Tensor, bias: Tensor | None) -> nn.Conv2d:
     """A stride-1 ``Conv2d`` holding ``weight`` (odd square kernel, 'same' zero padding)."""
     c_out, c_in, k, _ = weight.shape
-    conv = nn.Conv2d(c_in * groups, c_out, k, padding=k // 2, bias=bias is not None,
-                     groups=groups)
+    conv = nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=bias is not None)
     with torch.no_grad():
         conv.weight.copy_(weight)
         if bias is not None:
@@ -146,7 +145,7 @@ class RGBGraph(nn.Module):
 
     def __init__(self, net: FSRCNN, shuffle: str = "pixel") -> None:
         super().__init__()
-        net = copy.deepcopy(net).float().eval()
+        net = copy.deepcopy(net).cpu().float().eval()  # the caller's network stays as it is
         s, self.scale, self.y_model = net.cfg.scale, net.cfg.scale, net.cfg.color_mode == "y"
         self.net = PhaseNet(net)
         if shuffle not in ("pixel", "deconv"):
@@ -161,7 +160,7 @@ class RGBGraph(nn.Module):
         to_cbcr, mix = chroma_matrices()
         taps = phase_weights(s)  # (s, 5) float64, rows sum to 1
         k2 = (taps[:, None, :, None] * taps[None, :, None, :]).reshape(s * s, 1, 5, 5)
-        colour = (mix @ to_cbcr)  # (3, 3): LR RGB -> the chroma part of the output RGB
+        colour = mix @ to_cbcr  # (3, 3): LR RGB -> the chroma part of the output RGB
         chroma = colour[:, None, :, None, None] * k2[None]  # (o, phase, i, 5, 5)
         self.chroma = _conv(chroma.reshape(3 * s * s, 3, 5, 5).float(), None)
         self.ones = _conv(torch.zeros(1, 3, 1, 1), torch.ones(1))  # an all-ones image
@@ -178,4 +177,4 @@ class RGBGraph(nn.Module):
 @torch.no_grad()
 def rgb_graph(net: FSRCNN, shuffle: str = "pixel") -> RGBGraph:
     """:class:`RGBGraph` of ``net`` in eval mode, float32 on the CPU; ``shuffle`` as there."""
-    return RGBGraph(net.cpu(), shuffle).eval()
+    return RGBGraph(net, shuffle).eval()
