@@ -196,7 +196,7 @@ def image_checkerboard(images: Sequence[Tensor], scale: int, border: int = 0) ->
 
 # ---------------------------------------------------------------- figures
 def overlap_figure(pairs: Sequence[tuple[int, int]], periods: int = 3,
-                   panel: int = 360) -> Image.Image:
+                   panel: int = 336) -> Image.Image:
     """One panel (about ``panel`` pixels wide: cells of 36 px or more, numbers of 19 px or more)
     per (kernel, stride): its :func:`overlap_map`."""
     panels = []
