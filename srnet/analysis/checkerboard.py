@@ -196,18 +196,19 @@ def image_checkerboard(images: Sequence[Tensor], scale: int, border: int = 0) ->
 
 # ---------------------------------------------------------------- figures
 def overlap_figure(pairs: Sequence[tuple[int, int]], periods: int = 3,
-                   panel: int = 168) -> Image.Image:
-    """One panel (about ``panel`` pixels wide) per (kernel, stride): its :func:`overlap_map`."""
+                   panel: int = 336) -> Image.Image:
+    """One panel (about ``panel`` pixels wide: cells of 36 px or more, numbers of 19 px or more)
+    per (kernel, stride): its :func:`overlap_map`."""
     panels = []
     for k, s in pairs:
         om = overlap_map(k, s, periods)
-        cell = max(14, panel // (periods * s))
+        cell = max(36, panel // (periods * s))
         lo, hi = int(om.min()), int(om.max())
         verdict = f"uniform: {lo} taps" if lo == hi else f"uneven: {lo}..{hi} taps"
         grid = grid_image(om.double(), cell, vmin=0, vmax=hi)
-        panels.append(titled(grid, f"k={k}, s={s}\n{verdict}"))
-    return titled(stack(panels, gap=16), "Kernel taps reaching each output pixel "
-                  f"(transposed convolution, {periods} x {periods} periods)", size=14)
+        panels.append(titled(grid, f"k={k}, s={s}\n{verdict}", size=16))
+    return titled(stack(panels, gap=16), "Kernel taps reaching each output pixel\n"
+                  f"(transposed convolution, {periods} x {periods} periods)", size=16)
 
 
 def pattern_figure(result: CheckerboardResult, name: str, cell: int = 56) -> Image.Image:
@@ -216,4 +217,4 @@ def pattern_figure(result: CheckerboardResult, name: str, cell: int = 56) -> Ima
     lim = max(float(p.abs().max()), 0.05)
     img = grid_image(p, cell, cmap="diverging", vmin=-lim, vmax=lim, fmt="{:+.1f}")
     return titled(img, f"{name}: checkerboard {result.score:.3f}\n"
-                       f"flat {result.flat:.3f} / ramp {result.smooth:.3f} (8-bit levels)", size=12)
+                       f"flat {result.flat:.3f} / ramp {result.smooth:.3f} (8-bit levels)", size=15)

@@ -149,7 +149,7 @@ def phase_means_figure(pm: Tensor, title: str = "mean(SR - HR) per phase", cell:
     zero_mean = pm - pm.mean()
     sub = f"mean {float(pm.mean()):+.3f}, periodic rms {float(zero_mean.pow(2).mean().sqrt()):.3f}"
     img = grid_image(pm, cell, "diverging", -lim, lim, fmt="{:+.2f}")
-    return titled(img, f"{title}\n{sub} (8-bit levels)", size=11)
+    return titled(img, f"{title}\n{sub} (8-bit levels)", size=14)
 
 
 def spectrum_image(spectrum: Tensor, scale: int, zoom: int = 3, decades: float = 4.0,
@@ -171,4 +171,4 @@ def spectrum_figure(spectrum: Tensor, scale: int, title: str = "spectrum of SR -
     """:func:`spectrum_image` titled, with its :func:`peak_ratio`."""
     ratio = peak_ratio(spectrum, scale)
     return titled(spectrum_image(spectrum, scale, **kwargs),
-                  f"{title}\n(i/s, j/s) circled; peak/ring {ratio:.1f}", size=11)
+                  f"{title}\n(i/s, j/s) circled; peak/ring {ratio:.1f}", size=14)

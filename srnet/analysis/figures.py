@@ -13,7 +13,6 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 from torchvision.transforms.v2 import functional as TF
-from torchvision.utils import make_grid
 
 VIRIDIS = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
 DIVERGING = [(33, 102, 172), (146, 197, 222), (247, 247, 247), (244, 165, 130), (178, 24, 43)]
@@ -37,16 +36,27 @@ def colorize(values: Tensor, vmin: float, vmax: float, cmap: str = "viridis") ->
     return (anchors[lo] * (1 - frac) + anchors[lo + 1] * frac).round().astype(np.uint8)
 
 
+def fitting_font(texts: Sequence[str], width: float, largest: int, smallest: int = 10
+                 ) -> ImageFont.ImageFont:
+    """The largest default font (``smallest``..``largest`` px) in which every text fits ``width``."""
+    size = largest
+    while size > smallest and max(font(size).getlength(t) for t in texts) > width:
+        size -= 1
+    return font(size)
+
+
 def grid_image(values: Tensor, cell: int = 28, cmap: str = "viridis", vmin: float | None = None,
                vmax: float | None = None, fmt: str | None = "{:.0f}") -> Image.Image:
-    """(H, W) values as coloured cells of ``cell`` pixels, each annotated with ``fmt`` if given."""
+    """(H, W) values as coloured cells of ``cell`` pixels, each annotated with ``fmt`` if given
+    (in the largest font up to 22 px, at least 10, that fits the cell: readable at 100 %)."""
     vmin = float(values.min()) if vmin is None else vmin
     vmax = float(values.max()) if vmax is None else vmax
     rgb = colorize(values, vmin, vmax if vmax > vmin else vmin + 1, cmap)
     img = Image.fromarray(rgb).resize((values.shape[1] * cell, values.shape[0] * cell),
                                       Image.NEAREST)
     if fmt is not None:
-        draw, f = ImageDraw.Draw(img), font(min(max(8, cell // 3), 14))
+        texts = [fmt.format(float(v)) for v in values.flatten()]
+        draw, f = ImageDraw.Draw(img), fitting_font(texts, cell - 4, min(22, int(cell * 0.55)))
         for i in range(values.shape[0]):
             for j in range(values.shape[1]):
                 r, g, b = rgb[i, j].tolist()
@@ -87,31 +97,6 @@ def to_pil(img: Tensor) -> Image.Image:
     img = img[0] if img.dim() == 4 else img
     img = img.expand(3, -1, -1) if img.shape[0] == 1 else img
     return Image.fromarray((img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
-
-
-def labelled_row(tiles: Sequence[Tensor], labels: Sequence[str], zoom: int = 1,
-                 gap: int = 4) -> Image.Image:
-    """Same-size image tensors (1 or 3, H, W) in [0, 1] in a row (``torchvision.utils.make_grid``),
-    enlarged ``zoom`` x (nearest), each titled above; a title wider than its tile gets a smaller
-    font."""
-    tiles = [t.detach().float().cpu().clamp(0, 1).reshape(-1, *t.shape[-2:]) for t in tiles]
-    row = make_grid([t.expand(3, -1, -1) for t in tiles], nrow=len(tiles), padding=gap,
-                    pad_value=1.0)  # (3, H + 2 gap, n (W + gap) + gap), white between tiles
-    img = to_pil(row)
-    img = img.resize((img.width * zoom, img.height * zoom), Image.NEAREST)
-    cell = (tiles[0].shape[-1] + gap) * zoom  # one tile and its gap, in output pixels
-    size = 12
-    while size > 7 and max(font(size).getlength(lab) for lab in labels) > cell - gap * zoom:
-        size -= 1
-    head = size + 8
-    out = Image.new("RGB", (img.width, img.height + head), "white")
-    out.paste(img, (0, head - gap * zoom))
-    draw = ImageDraw.Draw(out)
-    for i, lab in enumerate(labels):
-        draw.text((gap * zoom + i * cell + (cell - gap * zoom) / 2, 4), lab, fill="black",
-                  font=font(size), anchor="ma")
-    return out
-
 
 
 def pil_to_tensor(img: Image.Image) -> Tensor:

@@ -48,7 +48,7 @@ def kernel_figures(tail: torch.nn.Module, scale: int) -> dict[str, Image.Image]:
         return {}
     phases, all_k = kernels
     lim = float(all_k.abs().max())
-    panels = [[titled(kernel_mosaic(phases[(i, j)], lim=lim), f"phase ({i},{j})")
+    panels = [[titled(kernel_mosaic(phases[(i, j)], lim=lim), f"phase ({i},{j})", size=15)
                for j in range(scale)] for i in range(scale)]
     by_phase = stack([stack(row, gap=10) for row in panels], axis=0, gap=10)
     return {"by_phase": by_phase, "all": kernel_mosaic(all_k, zoom=4)}

@@ -17,6 +17,9 @@ output megapixels per second (from the minimum: the least disturbed run). Method
   ``load_model(...).upscale(array)`` (:class:`srnet.infer.upscaler.Upscaler` on the same weights;
   what ``infer.py`` runs), and OpenCV's ``upsample`` call (which converts to YCrCb, runs the
   network on Y and resizes Cr/Cb itself);
+* ``srnet RGB export: ...`` (CPU): the one-file RGB -> RGB export (``scripts/export.py``,
+  :mod:`srnet.deploy.graph`) in onnxruntime, OpenCV ``cv2.dnn`` and ncnn, uint8 in and out
+  (each skipped, with a note, when its package is missing);
 * ``torch bicubic``: ``srnet.ops.resize.upscale`` on the float RGB tensor.
 
 :func:`side_by_side` gives the user path and OpenCV per scale and size, with their ratio.
@@ -38,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from srnet.benchmarks.peers import cpu_name, onnxruntime_y, opencv_rgb, test_image
+from srnet.benchmarks.peers import cpu_name, exported_rgb, onnxruntime_y, opencv_rgb, test_image
 from srnet.deploy.cuda import graphed_phases
 from srnet.deploy.engine import DeployedNet, cpu_has_native_bf16, deploy
 from srnet.infer.upscaler import Upscaler
@@ -110,6 +113,11 @@ def methods(net: FSRCNN, device: torch.device, bf16: bool, folder: Path,
         fn, note = opencv_rgb(s, torch.get_num_threads())
         add(OPENCV, "rgb", lambda: fn)
         notes += [note] if note else []
+    if device.type == "cpu":
+        fns, note = exported_rgb(net, folder, torch.get_num_threads(), keep)
+        for name, fn in fns.items():
+            add(name, "rgb", lambda fn=fn: fn)
+        notes += note
     add("torch bicubic", "rgb_t", lambda: lambda x: upscale(x, s, "bicubic"))
     return out, notes
 

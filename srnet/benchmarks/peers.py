@@ -48,12 +48,18 @@ def opencv_superres(scale: int, threads: int | None = None):
     except ImportError:
         return None, "opencv skipped: `pip install opencv-contrib-python-headless` to compare"
     path = OPENCV_MODELS / f"FSRCNN_x{scale}.pb"
-    if not path.is_file() or not hasattr(cv2, "dnn_superres"):
-        return None, f"opencv skipped: {path} or cv2.dnn_superres missing"
+    # opencv-python-headless has a stub-only cv2.dnn_superres (type hints): ask for the class
+    if not path.is_file() or not hasattr(getattr(cv2, "dnn_superres", None),
+                                         "DnnSuperResImpl_create"):
+        return None, (f"opencv skipped: {path} or cv2.dnn_superres missing "
+                      f"(`pip install opencv-contrib-python-headless`)")
     if threads:
         cv2.setNumThreads(threads)
     sr = cv2.dnn_superres.DnnSuperResImpl_create()
-    sr.readModel(str(path))
+    try:
+        sr.readModel(str(path))
+    except cv2.error as e:  # OpenCV 5 reads no TensorFlow .pb files
+        return None, f"opencv skipped: OpenCV {cv2.__version__} cannot read {path.name}: {e}"
     sr.setModel("fsrcnn", scale)
     return sr, ""
 
@@ -130,3 +136,45 @@ def tiny_sr(peer: str, scale: int) -> tuple[Callable | None, dict]:
         return y[0].permute(1, 2, 0).to(torch.uint8).numpy()
 
     return upscale, facts
+
+
+EXPORTED = ("srnet RGB export: onnxruntime RGB->RGB", "srnet RGB export: opencv dnn RGB->RGB",
+            "srnet RGB export: ncnn CPU RGB->RGB")
+
+
+def exported_rgb(net, folder: Path, threads: int, keep: Callable[[str], bool] = bool
+                 ) -> tuple[dict[str, Callable], list[str]]:
+    """The RGB -> RGB export (``scripts/export.py``) in the runtimes people use: name -> (uint8
+    RGB (H, W, 3) -> uint8 SR RGB), for those of :data:`EXPORTED` that ``keep`` and whose
+    packages are installed; notes say which were skipped and why."""
+    from srnet.deploy import runtimes
+
+    def wrap(run: Callable) -> Callable:
+        return lambda rgb: runtimes.to_uint8(run(runtimes.rgb_blob(rgb)))[0]
+
+    s, fns, notes = net.cfg.scale, {}, []
+    ort_name, cv_name, ncnn_name = EXPORTED
+    makers = {ort_name: lambda p: runtimes.onnxruntime_session(p, threads),
+              cv_name: lambda p: runtimes.opencv_net(p, threads)}
+    if any(keep(n) for n in makers):
+        try:
+            from srnet.deploy.export import export_onnx
+
+            path = export_onnx(net, folder / f"rgb_x{s}.onnx", io="rgb")
+        except ImportError as e:
+            return fns, [f"RGB ONNX export skipped: {e}"]
+        for name, make in makers.items():
+            try:
+                if keep(name):
+                    fns[name] = wrap(make(path))
+            except ImportError as e:
+                notes.append(f"{name} skipped: {e}")
+    if keep(ncnn_name):
+        try:
+            from srnet.deploy.ncnn_export import export_ncnn
+
+            param = export_ncnn(net, folder / "models" / f"srnet-x{s}.param")
+            fns[ncnn_name] = wrap(runtimes.ncnn_net(param, fp16=True, threads=threads))
+        except ImportError as e:
+            notes.append(f"{ncnn_name} skipped: {e} (pip install pnnx ncnn)")
+    return fns, notes

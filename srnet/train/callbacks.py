@@ -4,9 +4,10 @@ It adds to what :class:`srnet.train.module.SRSystem` logs (``val/*`` scalars, ba
 bicubic) and to the learning rate from ``LearningRateMonitor``; it never repeats them. On rank zero,
 every ``every_n_epochs`` validations (and on a stand-alone ``trainer.validate``):
 
-* ``images/<set>/<name>``     LR (nearest-enlarged) | bilinear | bicubic | srnet | HR |
-                              ``|srnet - HR|`` and ``|bicubic - HR|`` (luma, x ``error_gain``),
-                              for fixed crops of the first validation set
+* ``images/<set>/<name>/<i>_<method>``  fixed crops (192 HR px) of the first validation set,
+                              one image per method (HR, srnet, bicubic, bilinear, LR) with its
+                              most detailed box zoomed, and ``|srnet - HR|``, ``|bicubic - HR|``
+                              (luma, x ``error_gain``): ``srnet.analysis.samples.crop_panels``
 * ``kernels/by_phase``        the tail's learned kernels split by the output phase they write
   ``kernels/all``             (deconv: polyphase components; pixelshuffle: channel groups;
                               ``srnet.analysis.kernels``)
@@ -40,13 +41,17 @@ from torch import Tensor
 
 from srnet.analysis import checkerboard as ckb
 from srnet.analysis import error_views as ev
-from srnet.analysis.figures import labelled_row, pil_to_tensor
+from srnet.analysis.figures import pil_to_tensor
 from srnet.analysis.kernels import kernel_figures
-from srnet.analysis.samples import centre_crop, first_val_items
+from srnet.analysis.samples import (
+    MIN_SIDE,
+    auto_crop_size,
+    centre_crop,
+    crop_panels,
+    detail_box,
+    first_val_items,
+)
 from srnet.nets.tails import DeconvTail
-from srnet.ops.color import rgb_to_y
-from srnet.ops.reference import super_resolve
-from srnet.ops.resize import upscale
 
 
 def resolved_yaml(cfg: DictConfig) -> str:
@@ -64,23 +69,29 @@ class TensorBoardInspector(L.Callback):
     Args:
         every_n_epochs: inspect after every n-th validation epoch (the last one always).
         num_crops: crops (one per image) from the first validation set.
-        crop_size: LR side of each crop (clipped to the image).
-        zoom: nearest enlargement of the image tiles.
+        crop_size: LR side of each crop (clipped to the image); None: ``min_side`` HR pixels.
+        zoom: nearest enlargement of the image tiles, at least (small crops are enlarged to
+            ``min_side`` pixels anyway).
+        min_side: pixels a side of every tile of the sample images, at least.
+        detail_zoom: the zoomed box is 1/``detail_zoom`` of the crop's side.
+        font_size: labels of the sample images, in pixels.
         error_gain: error maps show ``error_gain * |SR - HR|`` on luma.
         histograms: log weight histograms.
         error_images: whole images of the first validation set for the error views (0: off).
         config: the run's Hydra config (``srnet.train.run.train`` sets it via :meth:`set_config`).
     """
 
-    def __init__(self, every_n_epochs: int = 1, num_crops: int = 4, crop_size: int = 32,
+    def __init__(self, every_n_epochs: int = 1, num_crops: int = 4, crop_size: int | None = None,
                  zoom: int = 1, error_gain: float = 8.0, histograms: bool = True,
-                 error_images: int = 8, config: DictConfig | dict | None = None) -> None:
+                 error_images: int = 8, config: DictConfig | dict | None = None,
+                 min_side: int = MIN_SIDE, detail_zoom: int = 4, font_size: int = 16) -> None:
         if every_n_epochs < 1:
             raise ValueError("callbacks.inspector.every_n_epochs must be >= 1, "
                              f"got {every_n_epochs}")
         self.every_n_epochs, self.num_crops, self.crop_size = every_n_epochs, num_crops, crop_size
         self.zoom, self.error_gain, self.histograms = zoom, error_gain, histograms
         self.error_images = error_images
+        self.min_side, self.detail_zoom, self.font_size = min_side, detail_zoom, font_size
         self.config_text: str | None = None
         self._config: DictConfig | None = None
         if config is not None:
@@ -215,32 +226,23 @@ class TensorBoardInspector(L.Callback):
             writer.add_image(f"checkerboard/{name}", pil_to_tensor(fig), step)
 
     def _crop_rows(self, trainer, pl_module) -> dict[str, Image.Image]:
-        """``images/<set>/<name>`` -> labelled row of tiles, for the fixed crops."""
+        """``images/<set>/<name>/<i>_<method>`` -> image (see the module docstring), for the
+        fixed crops."""
         if self._crops is None:
             self._crops = self._make_crops(trainer, pl_module.net.cfg.scale,
                                            pl_module.net.receptive_field)
-        s, out = pl_module.net.cfg.scale, {}
-        for c in self._crops:
-            lr_ctx = c["lr_ctx"].to(pl_module.device)  # (1, 3, h + context, w + context)
-            top, left, h, w = c["box"]
-
-            def cut(img: Tensor, top=top, left=left, h=h, w=w) -> Tensor:
-                return img[..., s * top : s * (top + h), s * left : s * (left + w)].cpu()
-
-            lr = lr_ctx[..., top : top + h, left : left + w]
-            hr = c["hr"]
-            sr = cut(super_resolve(pl_module.net, lr_ctx))
-            ups = {m: cut(upscale(lr_ctx, s, m)) for m in ("bilinear", "bicubic")}
-            err = [(rgb_to_y(x) - rgb_to_y(hr)).abs().mul(self.error_gain)
-                   for x in (sr, ups["bicubic"])]  # (1, 1, sh, sw) luma errors
-            tiles = [upscale(lr, s, "nearest").cpu(), ups["bilinear"], ups["bicubic"], sr, hr, *err]
-            labels = ["LR (nearest)", "bilinear", "bicubic", "srnet", "HR",
-                      f"|srnet-HR| x{self.error_gain:g}", f"|bicubic-HR| x{self.error_gain:g}"]
-            out[f"images/{c['set']}/{c['name']}"] = labelled_row(tiles, labels, self.zoom)
-        return out
+        s = pl_module.net.cfg.scale
+        return {f"images/{c['set']}/{c['name']}/{key}": img for c in self._crops
+                for key, img in crop_panels(pl_module.net, c, self.error_gain, max(
+                    self.min_side, self.zoom * s * min(c["box"][2:])), self.font_size).items()}
 
     def _make_crops(self, trainer, scale: int, context: int) -> list[dict]:
-        """Centre crops of the first validation images, LR with ``context`` pixels around them."""
-        return [{"set": name, "name": image, **centre_crop(lr, hr, self.crop_size, context, scale)}
-                for name, image, lr, hr in first_val_items(trainer.datamodule, scale,
-                                                           self.num_crops)]
+        """Centre crops of the first validation images, LR with ``context`` pixels around them,
+        and the most detailed square of each (1/``detail_zoom`` of its side)."""
+        size = self.crop_size or auto_crop_size(scale, self.min_side)
+        crops = [{"set": name, "name": image, **centre_crop(lr, hr, size, context, scale)}
+                 for name, image, lr, hr in first_val_items(trainer.datamodule, scale,
+                                                            self.num_crops)]
+        for c in crops:
+            c["detail"] = detail_box(c["hr"], min(c["hr"].shape[-2:]) // self.detail_zoom)
+        return crops

@@ -37,6 +37,23 @@ def test_infer_benchmark_smoke(one_thread) -> None:
     assert {r["method"] for r in only["rows"]} == {infer_speed.USER}
 
 
+def test_exported_rows(one_thread) -> None:
+    """The RGB export's rows: onnxruntime, OpenCV dnn and ncnn where installed, noted if not."""
+    import importlib.util
+
+    from srnet.benchmarks import infer_speed, peers
+
+    result = infer_speed.run("cpu", scales=(2,), sizes=[(13, 11)], repeats=1, threads=1,
+                             only=["RGB export"])
+    names = {r["method"] for r in result["rows"]}
+    packages = dict(zip(peers.EXPORTED, (["onnxruntime"], ["cv2"], ["pnnx", "ncnn"]),
+                        strict=True))
+    for name, needs in packages.items():
+        there = all(importlib.util.find_spec(p) for p in needs)
+        assert (name in names) == there, (name, result["notes"])
+        assert there or any(name in n for n in result["notes"])
+
+
 def test_profile_smoke(one_thread) -> None:
     from srnet.benchmarks import infer_profile
 
@@ -52,8 +69,8 @@ def test_folder_benchmark_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         pytest.skip("cv2 without dnn_superres: pip install opencv-contrib-python-headless")
     from srnet.benchmarks import infer_folder, peers
 
-    if not (peers.OPENCV_MODELS / "FSRCNN_x2.pb").is_file():
-        pytest.skip(f"no OpenCV FSRCNN models at {peers.OPENCV_MODELS}")
+    if peers.opencv_superres(2)[0] is None:  # models, cv2.dnn_superres (contrib), OpenCV 4
+        pytest.skip(peers.opencv_superres(2)[1])
     monkeypatch.chdir(ROOT)
     sys.path.insert(0, str(ROOT / "scripts"))
     try:

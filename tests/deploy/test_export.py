@@ -36,7 +36,7 @@ def _weights(tmp_path: Path, **kw) -> tuple[Path, FSRCNN]:
 def test_onnx_matches_pytorch(tmp_path: Path, export, scale: int, color: str) -> None:
     ort = pytest.importorskip("onnxruntime")
     ckpt, net = _weights(tmp_path, scale=scale, color_mode=color, d=24, s=8, m=2)
-    out = export.main([f"ckpt_path={ckpt}", "format=onnx", f"out={tmp_path / 'm.onnx'}"])
+    out = export.main([f"ckpt_path={ckpt}", "format=onnx", "io=y", f"out={tmp_path / 'm.onnx'}"])
     sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     for shape in [(1, 17, 23), (2, 40, 9)]:  # dynamic N, H, W; not the export's example size
         x = np.random.default_rng(0).random((shape[0], net.cfg.channels, *shape[1:]),
@@ -52,7 +52,8 @@ def test_onnx_matches_pytorch(tmp_path: Path, export, scale: int, color: str) ->
 
 def test_torchscript_matches_pytorch(tmp_path: Path, export) -> None:
     ckpt, net = _weights(tmp_path, scale=3, d=24, s=8, m=1)
-    out = export.main([f"ckpt_path={ckpt}", "format=torchscript", f"out={tmp_path / 'm.pt'}"])
+    out = export.main([f"ckpt_path={ckpt}", "format=torchscript", "io=y",
+                      f"out={tmp_path / 'm.pt'}"])
     x = np.random.default_rng(1).random((1, 1, 31, 12), dtype=np.float32)
     with torch.no_grad():
         ref = net(torch.from_numpy(x)).numpy()

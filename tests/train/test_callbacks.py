@@ -22,7 +22,9 @@ def test_inspector_logs_its_tags(tmp_path):
     assert SCALARS <= set(tags["scalars"])
     assert "val/gen/gain_over_bicubic" in tags["scalars"]  # the system's, next to ours
     assert IMAGES <= set(tags["images"])
-    assert {"images/gen/img_000", "images/gen/img_001"} <= set(tags["images"])
+    assert {f"images/gen/img_00{i}/{k}" for i in (0, 1)
+            for k in ("1_HR", "2_srnet", "3_bicubic", "4_bilinear", "5_LR", "6_errors")
+            } <= set(tags["images"])
     assert "weights/tail.deconv.weight" in tags["histograms"]
     assert "config/text_summary" in tags["tensors"]
     assert ERROR_SCALARS <= set(tags["scalars"]) and ERROR_IMAGES <= set(tags["images"])
@@ -36,9 +38,15 @@ def test_inspector_logs_its_tags(tmp_path):
     best = max(e.value for e in acc.Scalars("val/psnr"))
     assert acc.Scalars("hp_metric")[-1].value == pytest.approx(best, abs=1e-4)
     assert all(e.value > 0 for e in acc.Scalars("train/patches_per_sec"))
-    # the grid: 7 labelled tiles of 24x2 = 48 pixel HR crops in a row
-    grid = acc.Images("images/gen/img_000")[-1]
-    assert grid.width > 7 * 48 and grid.height > 48
+    # the sample images: the 48-pixel HR crops (the whole 48x60 image) shown 192 pixels a side
+    # or more, the zoomed box beside them, within TensorBoard's 350-pixel cards; the overlap
+    # map's 6 x 6 cells of 56 pixels
+    srnet = acc.Images("images/gen/img_000/2_srnet")[-1]
+    errors = acc.Images("images/gen/img_000/6_errors")[-1]
+    assert srnet.height >= 192 + 16 and 240 < srnet.width <= 350
+    assert errors.height >= 192 + 16 and errors.width >= 2 * 240
+    overlap = acc.Images("checkerboard/overlap_map")[-1]
+    assert 330 <= overlap.width <= 350 and overlap.height >= 330
     text = acc.Tensors("config/text_summary")[0].tensor_proto.string_val[0].decode()
     assert "patches_per_epoch: 16" in text and "${" not in text  # resolved
 

@@ -60,7 +60,7 @@ def test_tensorboard_serves_the_run(tmp_path):
         wanted = SCALARS | {"val/psnr", "val/gen/psnr", "val/gen/psnr_bicubic",
                             "val/gen/gain_over_bicubic", "lr-Adam"}
         assert wanted <= scalars, f"missing scalars {sorted(wanted - scalars)}"
-        assert IMAGES | {"images/gen/img_000"} <= images, f"images seen: {sorted(images)}"
+        assert IMAGES | {"images/gen/img_000/2_srnet"} <= images, f"images seen: {sorted(images)}"
         assert "tensorboard" in get_json(f"{base}/data/runs")
     finally:
         proc.terminate()
