@@ -17,7 +17,7 @@ from srnet.analysis.samples import (
     detail_box,
     method_image,
 )
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])

@@ -18,7 +18,7 @@ from srnet.deploy.graph import rgb_graph
 from srnet.deploy.runtimes import rgb_blob, run_onnxruntime, run_opencv, to_uint8
 from srnet.infer.upscaler import Upscaler
 from srnet.io.checkpoints import save_weights
-from srnet.nets import FSRCNN
+from srnet.nets.fsrcnn import FSRCNN
 
 ONE_OPS = True  # see conftest.py: the exported graph does not use srnet.deploy.ops
 SHAPES = {  # both network shapes of the family, with a trained-looking (non-tiny) tail
