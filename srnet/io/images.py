@@ -29,6 +29,7 @@ from srnet.io.pictures import (
     picture_to_array,
     picture_to_pil,
 )
+from srnet.io.pngwrite import write_png
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 ALPHA_SUFFIXES = (".png", ".tif", ".tiff", ".webp")  # formats that keep an alpha channel
@@ -72,9 +73,21 @@ def to_uint8(t: Tensor) -> np.ndarray:
     return t.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
 
 
+def pil_format(path: str | Path) -> str:
+    """Pillow's format name for ``path``'s suffix (``PNG``, ``JPEG``, ...); ``ValueError`` if none."""
+    Image.init()
+    fmt = Image.registered_extensions().get(Path(path).suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: {Path(path).suffix or 'no suffix'} is not an image format "
+                         f"Pillow writes (e.g. {', '.join(IMAGE_SUFFIXES)})")
+    return fmt
+
+
 def save_atomic(img: Image.Image, path: str | Path, overwrite: bool = False, **save_kwargs) -> Path:
-    """Write ``img`` to ``path`` through a temporary file and a rename, so a crash never leaves a
-    half-written image. Refuses to replace an existing file unless ``overwrite``."""
+    """Write ``img`` to ``path`` through a temporary file (:func:`srnet.io.files.write_atomic`),
+    so a crash never leaves a half-written image; the format is ``path``'s suffix's unless
+    ``format=`` is given. Refuses to replace an existing file unless ``overwrite``."""
+    save_kwargs.setdefault("format", pil_format(path))  # the temporary name has no suffix
     return write_atomic(lambda tmp: img.save(tmp, **save_kwargs), path, overwrite)
 
 
@@ -142,10 +155,16 @@ def write_picture(pic: Picture, path: str | Path, overwrite: bool = False,
         raise ValueError(f"{path}: {suffix} cannot hold 32-bit float; use one of {FLOAT_SUFFIXES}")
     if pic.bits == 16 and suffix not in DEEP_SUFFIXES:
         raise ValueError(f"{path}: {suffix} cannot hold 16 bit; use one of {DEEP_SUFFIXES}")
+    if suffix == ".png":  # band by band, no copy of the picture (srnet.io.pngwrite)
+        def png(tmp: str) -> None:
+            with open(tmp, "wb") as f:
+                write_png(f, pic.pixels, pic.alpha, pic.icc_profile, text)
+
+        return write_atomic(png, path, overwrite)
     if pic.is_float or (pic.bits == 16 and (pic.pixels.shape[2] == 3 or pic.alpha is not None)):
         arr = picture_to_array(pic)  # Pillow cannot hold these
-        return write_atomic(lambda tmp: write_deep(arr, tmp, pic.icc_profile, text), path,
-                            overwrite)
+        return write_atomic(lambda tmp: write_deep(arr, tmp, pic.icc_profile, text, suffix),
+                            path, overwrite)
     kwargs: dict = {"icc_profile": pic.icc_profile} if pic.icc_profile else {}
     if suffix in (".jpg", ".jpeg"):
         kwargs.update(quality=95, subsampling=0)
