@@ -20,7 +20,7 @@ from PIL import Image, ImageOps, PngImagePlugin
 from torch import Tensor
 
 from srnet.io.files import write_atomic
-from srnet.io.images16 import deep_format, read_deep, write_deep
+from srnet.io.images16 import deep_format, deep_size, read_deep, write_deep
 from srnet.io.pictures import (
     Picture,
     orient,
@@ -91,11 +91,25 @@ def save_atomic(img: Image.Image, path: str | Path, overwrite: bool = False, **s
     return write_atomic(lambda tmp: img.save(tmp, **save_kwargs), path, overwrite)
 
 
-def read_picture(path: str | Path) -> Picture:
+def check_pixels(path: str | Path, size: tuple[int, int], max_pixels: int | None) -> None:
+    """Refuse an image of ``size`` (W, H) over ``max_pixels`` (None or 0: no limit), naming the
+    setting (``infer.py max_pixels=``) that allows it."""
+    w, h = size
+    if max_pixels and w * h > max_pixels:
+        raise OSError(f"{path}: {w}x{h} = {w * h / 1e6:.1f} MP is more than max_pixels="
+                      f"{max_pixels} (a guard against decompression bombs, small files that "
+                      f"claim huge sizes); if you trust the file, pass max_pixels={w * h} or "
+                      f"larger (max_pixels=0: no limit)")
+
+
+def read_picture(path: str | Path, max_pixels: int | None = None) -> Picture:
     """Decode a file into a :class:`Picture`, upright (EXIF), keeping alpha, 16 bit and float.
 
+    ``max_pixels``: refuse larger images before decoding them (:func:`check_pixels`); None
+    leaves the check to Pillow's ``Image.MAX_IMAGE_PIXELS``.
+
     Raises:
-        OSError: naming the file, for folders, empty, truncated or non-image files.
+        OSError: naming the file, for folders, empty, truncated, too large or non-image files.
     """
     path = Path(path)
     if path.is_dir():
@@ -105,11 +119,13 @@ def read_picture(path: str | Path) -> Picture:
     try:
         fmt = deep_format(path)  # 16-bit colour / alpha PNG or TIFF, float TIFF
         if fmt is not None:
+            check_pixels(path, deep_size(path, fmt), max_pixels)
             arr, icc, orientation = read_deep(path, fmt)  # (H, W, C), alpha last when C is even
             pic = picture_from_array(orient(arr, orientation), floats=True)
             pic.icc_profile = icc
             return pic
         with Image.open(path) as im:
+            check_pixels(path, im.size, max_pixels)
             icc = im.info.get("icc_profile")
             up = ImageOps.exif_transpose(im)
             up.load()

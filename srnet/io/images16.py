@@ -49,6 +49,17 @@ def deep_format(path: str | Path) -> str | None:
     return None
 
 
+def deep_size(path: str | Path, fmt: str) -> tuple[int, int]:
+    """(width, height) of a file :func:`deep_format` named, from its header only."""
+    if fmt == "png":
+        with open(path, "rb") as f:
+            head = f.read(24)
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    with tifffile.TiffFile(path) as tf:
+        page = tf.pages.first
+        return int(page.imagewidth), int(page.imagelength)
+
+
 def read_deep(path: str | Path, fmt: str) -> tuple[np.ndarray, bytes | None, int]:
     """Decode a file :func:`deep_format` named.
 
