@@ -25,6 +25,11 @@ class ModelBank:
         """``load``: the :func:`load_model` arguments every network is loaded with (device,
         precision, tile, progress)."""
         self.size, self.load = size, load
+        if ckpt_path is None and scale is not None and f"x{scale}" not in checkpoints.BUNDLED:
+            raise ValueError(f"scale={scale}: srnet has no bundled network for x{scale} (bundled: "
+                             f"{', '.join(checkpoints.BUNDLED)}); for another scale pass "
+                             f"ckpt_path= a network trained at it (python train.py scale=...), "
+                             f"or ask for any size with outscale= / width= / height=")
         self.fixed = ckpt_path is not None or scale is not None
         self.source = str(ckpt_path) if ckpt_path else f"x{scale or 2}"
         self.loaded: dict[str, Upscaler] = {}
