@@ -2,10 +2,12 @@
 ``python infer.py``, with the same Hydra configs (:data:`srnet.CONFIG_DIR`: shipped inside the
 wheel, or the checkout's ``configs/``).
 
-Before Hydra runs, :func:`check_argv` reads the overrides the way Hydra will: a file name that
-Hydra's grammar cannot take (``input=фото.png``, ``input=it's.png``, ``input=a,b [1].png``) is
-quoted for it when the key holds paths, and an override Hydra would refuse (an unknown key, a
-value it cannot parse) is a usage error with exit code 2, said in one line naming what was typed.
+Before Hydra runs, :func:`check_argv` reads the overrides the way Hydra will: the value of a key
+that holds paths (``input``, ``output``, ``ckpt_path``) is quoted for Hydra when it names an
+existing file or when Hydra's grammar cannot take it (``input=фото.png``, ``input=it's.png``,
+``input=a,b [1].png``), so a file name is taken as it is; an override Hydra would refuse (an
+unknown key, a value it cannot parse) is a usage error with exit code 2, said in one line naming
+what was typed.
 """
 
 from __future__ import annotations
@@ -63,10 +65,11 @@ def _parse(parser, arg: str, paths: tuple[str, ...]) -> tuple[str, str | None]:
 
     key, _, value = arg.partition("=")
     is_path = key.lstrip("+~") in paths and value
+    if is_path and os.path.lexists(os.path.expanduser(value)):
+        return f"{key}={hydra_quote(value)}", value  # an existing file: its name, literally
     try:
-        parsed = parser.parse_overrides([arg])[0]
-        if not (is_path and parsed.is_sweep_override() and os.path.lexists(value)):
-            return arg, None
+        parser.parse_overrides([arg])
+        return arg, None
     except OverrideParseException as e:
         if not is_path:
             reason = str(e).splitlines()[0]

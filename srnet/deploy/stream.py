@@ -20,7 +20,7 @@ from srnet.nets.skip import RADIUS
 from srnet.ops.color import rgb_to_y
 
 CL = torch.channels_last
-ROW_PIXELS = 1 << 15  # LR pixels per engine band (rows x width; 8 rows at least, 32 at most)
+ROW_PIXELS = 1 << 16  # LR pixels per engine band (rows x width; 8 rows at least, 32 at most)
 
 
 def engine_rows(deployed, w: int) -> int:

@@ -4,7 +4,8 @@ Pillow copies an array into its own image (4 bytes per RGB pixel) before encodin
 wants the rows as Python objects; here the rows are filtered a band at a time in numpy and fed
 to one zlib stream, so a PNG of any size costs a few megabytes besides the array. Each row gets
 the filter that gives the smallest sum of absolute (signed) filtered bytes, the heuristic of
-libpng and Pillow, so files are as small as Pillow's at the same ``compress_level``. Grey, grey +
+libpng and Pillow (among Sub, Up, Average and Paeth: None is hardly ever the smallest), so files
+are about as small as Pillow's at the same ``compress_level``, and written faster. Grey, grey +
 alpha, RGB and RGBA at 8 or 16 bits; ICC profile (``iCCP``) and text (``tEXt`` / ``iTXt``).
 """
 
@@ -20,7 +21,6 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, LA, RGB, RGBA)
 BAND_BYTES = 1 << 20  # filtered bytes per band
 IDAT_BYTES = 1 << 20  # compressed bytes per IDAT chunk
-_ABS = np.minimum(np.arange(256), 256 - np.arange(256)).astype(np.uint8)  # |signed byte|
 
 
 def chunk(f: BinaryIO, tag: bytes, body: bytes) -> None:
@@ -37,22 +37,30 @@ def text_chunk(key: str, value: str) -> tuple[bytes, bytes]:
 
 
 def filter_rows(rows: np.ndarray, prev: np.ndarray, bpp: int) -> np.ndarray:
-    """Rows (R, L) uint8 after row ``prev`` (L,) -> (R, 1 + L): each row's best filter type
-    and its filtered bytes."""
+    """Rows (R, L) uint8 after row ``prev`` (L,) -> (R, 1 + L): each row's filter type (Sub,
+    Up, Average or Paeth: the smallest sum of absolute signed bytes) and its filtered bytes."""
     r, n = rows.shape
     up = np.concatenate([prev[None], rows[:-1]])
     left = np.zeros_like(rows)
     left[:, bpp:] = rows[:, :-bpp]
     upleft = np.zeros_like(rows)
     upleft[:, bpp:] = up[:, :-bpp]
+    cands = np.empty((4, r, n), np.uint8)  # types 1..4
+    np.subtract(rows, left, out=cands[0])
+    np.subtract(rows, up, out=cands[1])
+    avg = left.astype(np.uint16)
+    avg += up
+    avg >>= 1
+    np.subtract(rows, avg.astype(np.uint8), out=cands[2])
     a, b, c = (v.astype(np.int16) for v in (left, up, upleft))
     pa, pb, pc = np.abs(b - c), np.abs(a - c), np.abs(a + b - 2 * c)
     paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, upleft))
-    cands = np.stack([rows, rows - left, rows - up,
-                      rows - ((a + b) >> 1).astype(np.uint8), rows - paeth])
-    best = _ABS[cands].sum(axis=2, dtype=np.int64).argmin(axis=0)  # (R,)
+    np.subtract(rows, paeth, out=cands[3])
+    # |signed byte|: abs in int8 wraps -128 to -128, whose uint8 view is 128, as it should be
+    scores = np.abs(cands.view(np.int8)).view(np.uint8).sum(axis=2, dtype=np.uint32)
+    best = scores.argmin(axis=0)
     out = np.empty((r, n + 1), np.uint8)
-    out[:, 0] = best
+    out[:, 0] = best + 1
     out[:, 1:] = cands[best, np.arange(r)]
     return out
 
