@@ -12,6 +12,7 @@ frame kept) or ``video``.
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import sys
@@ -72,7 +73,7 @@ def _resolved(path: Path, problems: Problems) -> Path | None:
     try:
         return path.resolve(strict=True)
     except (OSError, RuntimeError) as e:  # RuntimeError: a symlink loop (Python < 3.13)
-        loop = isinstance(e, RuntimeError) or getattr(e, "errno", None) == 40  # ELOOP
+        loop = isinstance(e, RuntimeError) or getattr(e, "errno", None) == errno.ELOOP
         why = "a symlink loop" if loop else (
             "a broken symlink" if path.is_symlink() else f"cannot be opened ({e})")
         problems.append((path, why))
@@ -109,12 +110,14 @@ def scan_inputs(spec, stdin=None) -> tuple[list[Path], Problems]:
     for item in map(str, items):
         literal = item == "-" or item.startswith("@")
         for name in read_list(item, stdin) if literal else [item]:
-            path = Path(name).expanduser()
+            path = Path(name) if literal else Path(name).expanduser()  # a list: names as they are
             if path.is_dir():
                 found += _folder(path, problems)
             elif os.path.lexists(path):  # a file, or a link that _resolved reports
                 found.append(path)
-            elif not literal and glob.has_magic(name):
+            elif literal:  # one line of a list: that entry fails, the others go on
+                problems.append((path, "no such file or folder"))
+            elif glob.has_magic(name):
                 found += sorted(p for p in map(Path, glob.glob(str(path)))
                                 if is_media_file(p) and not is_temp_name(p.name))
             else:

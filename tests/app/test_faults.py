@@ -217,6 +217,10 @@ def test_list_file_and_stdin_take_any_name(tmp_path, monkeypatch, weights):
     (tmp_path / "list.txt").write_text("\n".join(str(folder / n) for n in NAMES) + "\n")
     assert run(tmp_path, weights, f"input=@{tmp_path / 'list.txt'}", f"output={tmp_path / 'a'}") == 0
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(NAMES)
+    (tmp_path / "more.txt").write_text(f"{folder / NAMES[0]}\n{folder / 'missing.png'}\n")
+    assert run(tmp_path, weights, f"input=@{tmp_path / 'more.txt'}", f"output={tmp_path / 'c'}",
+               "overwrite=true") == 1  # a missing line fails alone
+    assert [p.name for p in (tmp_path / "c").iterdir()] == [NAMES[0]]
     data = b"\0".join(os.fsencode(folder / n) for n in NAMES)  # find -print0
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     assert run(tmp_path, weights, "input=-", f"output={tmp_path / 'b'}") == 0

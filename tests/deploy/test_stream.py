@@ -40,7 +40,8 @@ def _both(net: FSRCNN, x: torch.Tensor, colours: int, levels: int) -> tuple:
 @pytest.mark.parametrize("scale", [2, 3, 4])
 @pytest.mark.parametrize("kind", ["rgb", "grey", "rgba", "grey_alpha"])
 def test_stream_equals_banded(scale: int, kind: str, monkeypatch) -> None:
-    monkeypatch.setattr(stream, "ROW_PIXELS", 8 * 37)  # 8-row engine bands: many bands
+    monkeypatch.setattr(stream, "WIDE", 0)  # 8-row engine bands: many bands
+    monkeypatch.setattr(stream, "ROW_PIXELS", 8 * 37)
     colours = 1 if kind.startswith("grey") else 3
     c = colours + ("a" in kind)
     x = torch.randint(0, 256, (1, 61, 37, c), dtype=torch.uint8)
