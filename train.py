@@ -6,9 +6,12 @@ The composed config lives in ``configs/train.yaml``; runs go to ``logs/train/<da
 ``python train.py ckpt_path=last`` continues the newest run there (``srnet/train/rundirs.py``).
 """
 
+import sys
+
 import hydra
 from omegaconf import DictConfig
 
+from srnet.cli import check_argv
 from srnet.train.run import main as run_main
 from srnet.train.rundirs import register_resolvers
 
@@ -21,4 +24,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = check_argv("train", sys.argv[1:])  # exit 2 on an unknown key or bad override
     main()

@@ -15,11 +15,14 @@ Keys (``key=value``, lists as ``[a,b]``):
   paths), ``train``
   (old vs new training forward per scale, each fit in a fresh process,
   :mod:`srnet.benchmarks.train_forward`, then data
-  paths and precisions, :mod:`srnet.benchmarks.train_speed`) or ``all``
+  paths and precisions, :mod:`srnet.benchmarks.train_speed`), ``memory`` (peak resident memory
+  of ``infer.py`` on generated large images against their input and output arrays,
+  :mod:`srnet.benchmarks.infer_memory`; not part of ``all``) or ``all``
 * ``device``    ``cpu`` or ``cuda``
 * ``out``       JSON file for the results (default ``results/benchmark.json``)
 * ``scales``    SR factors for ``infer`` and ``train`` (default ``[2,3,4]``)
-* ``sizes``     LR sizes for ``infer`` as ``[[H,W],...]`` (default 256x256, 640x360, 1920x1080)
+* ``sizes``     LR sizes for ``infer`` as ``[[H,W],...]`` (default 256x256, 640x360, 1920x1080);
+  image sizes for ``memory`` (default ``[[3000,4000],[9000,12000]]``, x the first of ``scales``)
 * ``methods``   ``infer``: only the methods whose names contain one of these words, e.g.
   ``[user,opencv]`` (default: all)
 * ``repeats``   timed calls per method for ``infer`` (default 7; median and minimum reported),
@@ -40,7 +43,7 @@ from pathlib import Path
 
 from kvargs import parse_kv
 
-PARTS = ("infer", "profile", "folder", "train", "shapes", "modes", "all")
+PARTS = ("infer", "profile", "folder", "train", "shapes", "modes", "memory", "all")
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
@@ -134,6 +137,17 @@ def run_modes(args: dict) -> list[dict]:
     return results
 
 
+def run_memory(args: dict) -> dict:
+    from srnet.benchmarks import infer_memory
+
+    sizes = [(w, h) for h, w in args["sizes"]] if args["sizes"] else infer_memory.SIZES
+    result = infer_memory.run(sizes, int(args["scales"][0]))
+    print(f"\n## Peak resident memory of infer.py ({result['machine']}, load average "
+          f"{result['load_average']:.1f})\n")
+    print(infer_memory.table(result))
+    return result
+
+
 def run_train(args: dict) -> dict:
     from srnet.benchmarks import train_forward, train_speed
 
@@ -167,6 +181,8 @@ def main(argv: list[str] | None = None) -> dict:
         results["shapes"] = run_shapes(args)
     if args["part"] in ("modes", "all"):
         results["modes"] = run_modes(args)
+    if args["part"] == "memory":
+        results["memory"] = run_memory(args)
     out = Path(args["out"])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -37,9 +37,9 @@ def baseline_to(model: Upscaler, pic: Picture, method: str, size_wh: tuple[int, 
 
 
 def upscale_image(src: Path, outputs: Outputs, bank: ModelBank, size_rule: OutputSize,
-                  compare: bool = False) -> str:
+                  compare: bool = False, max_pixels: int | None = None) -> str:
     """Upscale one still image; returns the line to print."""
-    t0, pic = time.perf_counter(), read_picture(src)
+    t0, pic = time.perf_counter(), read_picture(src, max_pixels)
     h, w = pic.pixels.shape[:2]
     model, source = bank.choose(w, h, src)
     size = size_rule.size(w, h, model.scale)
@@ -60,9 +60,9 @@ def upscale_image(src: Path, outputs: Outputs, bank: ModelBank, size_rule: Outpu
 
 
 def upscale_animation(src: Path, outputs: Outputs, bank: ModelBank, size_rule: OutputSize,
-                      batch: int = 4, progress: bool = True) -> str:
+                      batch: int = 4, progress: bool = True, max_pixels: int | None = None) -> str:
     """Upscale every frame of a GIF / APNG / animated WebP, keeping durations and loop count."""
-    t0, anim = time.perf_counter(), read_animation(src)
+    t0, anim = time.perf_counter(), read_animation(src, max_pixels)
     h, w = anim.frames[0].pixels.shape[:2]
     model, source = bank.choose(w, h, src)
     size = size_rule.size(w, h, model.scale)

@@ -5,12 +5,15 @@ re-encoded; frame timestamps and durations, the frame rate, the rotation, the sa
 ratio, colour tags and metadata are kept. The new video stream is encoded with ``video.codec``
 at ``video.crf`` (H.264, CRF 18 by default: visually lossless). The file is written under a
 temporary name and renamed at the end, so an interrupted run (Ctrl-C) leaves nothing under the
-output name. Containers and colour: :mod:`srnet.app.videoio`.
+output name. A video that decodes to fewer frames than it declares (a truncated or damaged file:
+frame count, stream duration or Matroska ``DURATION`` tag) is reported ("decoded N of M frames")
+and nothing is written for it. Containers and colour: :mod:`srnet.app.videoio`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +91,7 @@ class VideoJob:
         self.src, self.outputs, self.bank, self.size = src, outputs, bank, size
         self.settings, self.progress = settings, progress
         self.av = import_av(src)
-        self.frames = 0
+        self.frames, self.end = 0, None
 
     def run(self) -> str:
         t0, src = time.perf_counter(), self.src
@@ -143,6 +146,7 @@ class VideoJob:
                 if self.o is None:
                     raise ValueError(f"{self.src}: the video stream has no frame that decodes")
                 self.encode(batch)
+                self.check_complete(inp)  # before the output gets its name
                 self.mux_copies(pending)
                 out.mux(self.o.vout.encode(None))
             ok = True
@@ -153,14 +157,39 @@ class VideoJob:
                 if ok:
                     raise
 
-    def estimate(self, inp) -> int | None:
+    def estimate(self, inp, seconds: float | None = None) -> int | None:
         v = self.vin
         if v.frames:
             return int(v.frames)
-        seconds = float(v.duration * v.time_base) if v.duration and v.time_base else (
-            inp.duration / 1e6 if inp.duration else 0)
+        seconds = seconds or (float(v.duration * v.time_base) if v.duration and v.time_base else (
+            inp.duration / 1e6 if inp.duration else 0))
         rate = v.average_rate or v.guessed_rate
         return round(seconds * float(rate)) if seconds and rate else None
+
+    def declared(self, inp) -> tuple[int | None, float | None]:
+        """(frames, seconds) the file declares for the video stream, where it says."""
+        v, seconds = self.vin, None
+        if v.duration and v.time_base:
+            seconds = float(v.duration * v.time_base)
+        else:  # Matroska: a DURATION tag per stream, written at the start of the file
+            tag = next((t for k, t in dict(v.metadata).items() if k.upper() == "DURATION"), "")
+            hms = re.fullmatch(r"(\d+):(\d+):(\d+(?:\.\d+)?)", str(tag).strip())
+            if hms:
+                seconds = 3600 * int(hms[1]) + 60 * int(hms[2]) + float(hms[3])
+        return (int(v.frames) if v.frames else self.estimate(inp, seconds)), seconds
+
+    def check_complete(self, inp) -> None:
+        """A video that ends before its declared length is truncated or damaged: refused, so no
+        shorter video is written under the output name."""
+        frames, seconds = self.declared(inp)
+        start = float(self.vin.start_time * self.vin.time_base) if self.vin.start_time else 0.0
+        shown = self.end - start if self.end is not None else 0.0
+        short_count = frames is not None and self.frames < frames - max(1, 0.02 * frames)
+        short_time = seconds is not None and shown < seconds - max(0.1, 0.02 * seconds)
+        if short_count and (seconds is None or short_time):
+            have = f" ({shown:.2f} s of {seconds:.2f} s)" if seconds else ""
+            raise OSError(f"{self.src}: decoded {self.frames} of {frames} frames{have}: the file "
+                          f"is truncated or damaged; nothing was written for it")
 
     def decode(self, pkt) -> list:
         try:
@@ -187,6 +216,8 @@ class VideoJob:
             if duration:
                 vf.duration = duration
             self.next_pts = vf.pts + (duration or o.tick)
+            end = float(self.next_pts * self.vin.time_base)  # where the video has got to
+            self.end = end if self.end is None else max(self.end, end)
             self.out.mux(o.vout.encode(vf))
         self.frames += len(frames)
         self.bar.update(len(frames))

@@ -14,6 +14,7 @@ run. A batch is then
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 import lightning as L
@@ -58,6 +59,7 @@ class SRDataModule(L.LightningDataModule):
                  device_resident: bool | str = "auto", skip_bad: bool = False,
                  rescales: Sequence[float] = (1.0,)) -> None:
         super().__init__()
+        train = [train] if isinstance(train, (str, os.PathLike)) else train  # one folder
         check_sizes(train, val, patch_size, batch_size, patches_per_epoch)
         # A plain path is shorthand for a folder of HR images: data.train=[/my/photos].
         self.train_sources = [as_source(src) for src in train]

@@ -15,6 +15,8 @@ the network's reach, so parts of an image can run on separate threads (``srnet.d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -189,13 +191,23 @@ class BandedNet:
     def run(self, x: Tensor, band_rows: int | None = None) -> Tensor:
         """One image (1, C, H, W) channels_last -> tail output (1, K, H, W), band by band
         (``band_rows`` LR rows each; default ``self.band_rows``)."""
-        h, w = x.shape[-2:]
+        outs: list[Tensor] = []
+        self.stream(lambda a, b: x[:, :, a:b], x.shape[2], x.shape[3],
+                    lambda y, r: outs.append(y), band_rows)
+        return torch.cat(outs, 2) if len(outs) > 1 else outs[0]
+
+    def stream(self, source: Callable[[int, int], Tensor], h: int, w: int,
+               sink: Callable[[Tensor, int], None], band_rows: int | None = None) -> None:
+        """The wavefront over one image of ``h`` x ``w`` whose input rows [a, b) come from
+        ``source(a, b)`` ((1, C, b - a, W) channels_last, asked for a band at a time, so the
+        whole input never has to exist); ``sink(y, r)`` receives each new band of tail output,
+        rows [r, r + y.shape[2])."""
         rows_per_band = band_rows or self.band_rows
         tail = self.tail_packed if w % self.tail_group == 0 else self.tail_plain
         stages = [*self.stages, tail]
         pads = [st.reach for st in stages]
         ahead = [sum(pads[i + 1:]) for i in range(len(stages))]  # rows stage i runs ahead
-        done, held, start, outs = [0] * len(stages), [x] * len(stages), [0] * len(stages), []
+        done, held, start = [0] * len(stages), [None] * len(stages), [0] * len(stages)
         step = 0
         while done[-1] < h:
             step += 1
@@ -204,18 +216,18 @@ class BandedNet:
                 if target <= done[i]:
                     continue
                 p = pads[i]
-                src, s0 = (x, 0) if i == 0 else (held[i - 1], start[i - 1])
                 a, b = max(done[i] - p, 0), min(target + p, h)  # input rows read
                 pad_h = max(p - (done[i] - a), target + p - b)  # zero rows past the image
-                y = st(src[:, :, a - s0:b - s0], pad_h)
+                s0 = start[i - 1]
+                src = source(a, b) if i == 0 else held[i - 1][:, :, a - s0:b - s0]
+                y = st(src, pad_h)
                 first = done[i] - (a - pad_h + p)  # row of y holding output row done[i]
                 y = y[:, :, first:first + target - done[i]]
                 if i == len(stages) - 1:
-                    outs.append(y)
+                    sink(y, done[i])
                 else:  # keep what the next stage still needs, then the new rows
                     keep = max(done[i + 1] - pads[i + 1], 0)
                     if done[i] > keep:
                         y = torch.cat([held[i][:, :, keep - start[i]:done[i] - start[i]], y], 2)
                     held[i], start[i] = y, min(keep, done[i])
                 done[i] = target
-        return torch.cat(outs, 2) if len(outs) > 1 else outs[0]

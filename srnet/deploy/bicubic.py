@@ -75,12 +75,14 @@ class PhaseBicubic:
         self.conv = FastConv(weight.reshape(s * s * c_out, c_in, TAPS, TAPS).float().to(device),
                              None, (TAPS // 2, TAPS // 2))
 
-    def __call__(self, lr: Tensor, r0: int, r1: int) -> Tensor:
-        """Rows [r0, r1) of the phases; ``lr`` is the whole image (1, C_src, H, W), of which the
-        conv reads 2 rows of context either side."""
-        h, w = lr.shape[-2:]
+    def __call__(self, lr: Tensor, r0: int, r1: int, top: int = 0,
+                 height: int | None = None) -> Tensor:
+        """Rows [r0, r1) of the phases; ``lr`` (1, C_src, rows, W) holds rows [top, top + rows)
+        of an image of ``height`` rows (default: all of it), of which the conv reads 2 rows of
+        context either side."""
+        h, w = height or lr.shape[-2], lr.shape[-1]
         a, b = max(r0 - TAPS // 2, 0), min(r1 + TAPS // 2, h)
-        x = lr[:, :, a:b].float()
+        x = lr[:, :, a - top:b - top].float()
         if self.pre is not None:
             x = torch.einsum("cj,njhw->nchw", self.pre, x)
         out = self.conv(x.contiguous(memory_format=CL))[:, :, r0 - a:r1 - a]

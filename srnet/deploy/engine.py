@@ -152,6 +152,22 @@ class DeployedNet(nn.Module):
         a, b = max(r0 - RADIUS, 0), min(r1 + RADIUS, x.shape[2])
         return self.add_skip(y, x[i:i + 1, :, a:b], (RADIUS - (r0 - a), RADIUS - (b - r1)))
 
+    def stream_rows(self, source: Callable[[int, int], Tensor], h: int, w: int, r0: int,
+                    r1: int, sink: Callable[[Tensor, int, int], None],
+                    band_rows: int | None = None) -> None:
+        """Tail phases of rows [r0, r1) of one image of ``h`` x ``w`` by the banded engine, its
+        input rows [a, b) read through ``source(a, b)`` as needed; ``sink(phases, p0, p1)``
+        gets each band of phases (1, K, p1 - p0, W), in order, without the skip (see
+        :meth:`add_skip`). No whole-image tensor is made."""
+        a, b = max(r0 - self.banded.reach, 0), min(r1 + self.banded.reach, h)
+
+        def crop(y: Tensor, r: int) -> None:  # rows [a + r, ...) -> the part of [r0, r1)
+            lo, hi = max(a + r, r0), min(a + r + y.shape[2], r1)
+            if hi > lo:
+                sink(y[:, :, lo - a - r:hi - a - r], lo, hi)
+
+        self.banded.stream(lambda p, q: source(a + p, a + q), b - a, w, crop, band_rows)
+
     def tail_phases(self, x: Tensor) -> Tensor:
         """(N, C, H, W) -> the plain network's tail output before pixel shuffle (N, K, H, W)."""
         t, (h, w) = self.net.tail, x.shape[-2:]

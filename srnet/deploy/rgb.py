@@ -71,8 +71,10 @@ class ColourHead:
                 to_cbcr, mix = chroma_matrices()
                 self.chroma = PhaseBicubic(s, to_cbcr, mix * top, device)
 
-    def __call__(self, phases: Tensor, lr: Tensor, r0: int, r1: int) -> Tensor:
-        """Phases (1, K, r1 - r0, W) of rows [r0, r1) + the LR image (1, C, H, W)
+    def __call__(self, phases: Tensor, lr: Tensor, r0: int, r1: int, top: int = 0,
+                 height: int | None = None) -> Tensor:
+        """Phases (1, K, r1 - r0, W) of rows [r0, r1) + the LR image (1, C, H, W), or rows
+        [top, top + rows) of it with ``height`` (2 rows of context around [r0, r1) suffice)
         -> those rows of the output, (r1 - r0, W, s, s, colours) float, clamped."""
         s, c, (rows, w) = self.scale, self.colours, phases.shape[-2:]
         if self.y_model:
@@ -80,7 +82,7 @@ class ColourHead:
             if self.chroma is None:
                 out = self.y_conv(phases)
             else:  # out = chroma + the 1x1 conv of the phases (in place)
-                out = self.y_conv.add_into(self.chroma(lr, r0, r1), phases)
+                out = self.y_conv.add_into(self.chroma(lr, r0, r1, top, height), phases)
             out = out.clamp_(0, self.top).permute(0, 2, 3, 1)  # (1, rows, W, s*s*c)
             return out.view(rows, w, s, s, c)
         rgb = phases[:, :3 * s * s].float().view(3, s, s, rows, w).permute(3, 4, 1, 2, 0)
@@ -96,9 +98,10 @@ class AlphaHead:
         self.scale, self.top, self.half = scale, top, 0.5 if top > 1 else 0.0
         self.bicubic = PhaseBicubic(scale, None, torch.full((1, 1), top), device)
 
-    def __call__(self, alpha: Tensor, r0: int, r1: int) -> Tensor:
-        """-> (r1 - r0, W, s, s, 1) float."""
-        out = self.bicubic(alpha, r0, r1).add_(self.half).clamp_(0, self.top)
+    def __call__(self, alpha: Tensor, r0: int, r1: int, top: int = 0,
+                 height: int | None = None) -> Tensor:
+        """-> (r1 - r0, W, s, s, 1) float (``top``, ``height``: as for :class:`ColourHead`)."""
+        out = self.bicubic(alpha, r0, r1, top, height).add_(self.half).clamp_(0, self.top)
         s = self.scale
         return out.permute(0, 2, 3, 1).reshape(r1 - r0, alpha.shape[-1], s, s, 1)
 

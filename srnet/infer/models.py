@@ -53,6 +53,11 @@ class ModelBank:
         self.denoise = None if denoise is None else float(denoise)
         if weights == "real" and denoise is None:
             self.denoise = 1.0
+        if ckpt_path is None and scale is not None and f"x{scale}" not in checkpoints.BUNDLED:
+            raise ValueError(f"scale={scale}: srnet has no bundled network for x{scale} (bundled: "
+                             f"{', '.join(n for n in checkpoints.BUNDLED if '-' not in n)}); for another scale pass "
+                             f"ckpt_path= a network trained at it (python train.py scale=...), "
+                             f"or ask for any size with outscale= / width= / height=")
         self.fixed = ckpt_path is not None or scale is not None
         self.source = str(ckpt_path) if ckpt_path else self.name(scale or 2, self.denoise)
         self.loaded: dict[str, Upscaler] = {}

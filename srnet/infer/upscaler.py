@@ -5,7 +5,9 @@
 back grey; alpha is enlarged by bicubic on its own. Every inference path prepares its network
 with :func:`prepare_net`. Tiles (:mod:`srnet.infer.tiling`) have a halo of at least the receptive
 field, so tiled output equals the whole-image pass; ``tile="auto"`` is the whole image on CPU
-with the banded engine, else a size from free device memory. ``precision="fp16"|"bf16"`` runs
+with the banded engine (large integer images stream through it row band by row band,
+:mod:`srnet.deploy.stream`: memory holds the input, the output and a few bands), else a size
+from free device memory. ``precision="fp16"|"bf16"`` runs
 tiles under autocast and re-runs in float32 any tile whose output is not finite.
 
 Python API::
@@ -27,7 +29,9 @@ from PIL import Image, ImageOps
 from torch import Tensor, nn
 
 from srnet.deploy.engine import DeployedNet, deploy
+from srnet.deploy.plan import MAX_PLAIN_PIXELS
 from srnet.deploy.rgb import upscale_into
+from srnet.deploy.stream import stream_into
 from srnet.infer.devices import check_precision, resolve_device
 from srnet.infer.tiling import CPU_TILE, Tiler
 from srnet.io.pictures import (
@@ -118,10 +122,14 @@ class Upscaler:
     def _array_fn(self, levels: int, colours: int, x: Tensor, out: Tensor | None) -> Tensor:
         """Integer images (N, h, w, C [+ alpha]) -> (N, sh, sw, same) int, on the device."""
         n, h, w, c = x.shape
-        lr = x.to(self.device).permute(0, 3, 1, 2).float().div_(levels)  # (N, C, h, w) in [0, 1]
         if out is None:
             out = torch.empty(n, h * self.scale, w * self.scale, c, device=self.device,
                               dtype=torch.uint8 if levels == 255 else torch.int32)
+        if self.streams(n * h * w):  # no full-size float copies (srnet.deploy.stream)
+            if not self.finite:
+                raise FloatingPointError(NOT_FINITE)
+            return stream_into(self.runner, x, levels, colours, out)
+        lr = x.to(self.device).permute(0, 3, 1, 2).float().div_(levels)  # (N, C, h, w) in [0, 1]
         alpha = lr[:, colours:] if c > colours else None
         if self.fast:
             if not self.finite:
@@ -133,6 +141,13 @@ class Upscaler:
             out[..., colours] = enlarge(alpha, self.scale, "bicubic")[:, 0].mul(levels).round()
         return out
 
+    def streams(self, pixels: int) -> bool:
+        """Whether integer images of ``pixels`` LR pixels stream through the banded engine
+        (CPU, fp32, larger than the sizes whose execution is measured)."""
+        r = self.runner
+        return (self.fast and r.banded is not None and pixels > MAX_PLAIN_PIXELS
+                and r.execution in ("auto", "banded") and self.device.type == "cpu")
+
     def upscale_arrays(self, images: np.ndarray, alpha_last: bool = False) -> np.ndarray:
         """uint8/uint16 (N, H, W, C) images -> (N, sH, sW, C), one batch; C = 1 (grey) or 3
         (RGB), plus a last alpha channel (enlarged by bicubic) with ``alpha_last``."""
@@ -140,7 +155,8 @@ class Upscaler:
             raise ValueError(f"upscale_arrays takes uint8 / uint16 images, not {images.dtype} "
                              f"(float pictures: srnet.infer.floats.upscale_float)")
         (n, h, w, c), s, deep = images.shape, self.scale, images.dtype == np.uint16
-        x = torch.from_numpy(np.ascontiguousarray(images, np.int32 if deep else None))
+        x = np.ascontiguousarray(images, np.int32 if deep else None)
+        x = torch.from_numpy(x if x.flags.writeable else x.copy())  # torch wants writable
         out = np.empty((n, h * s, w * s, c), np.int32 if deep else np.uint8)  # 16 bit: int32
         fn = partial(self._array_fn, 65535 if deep else 255, c - alpha_last)
         self.tiler.run_hwc(fn, x, s, self.halo, torch.from_numpy(out))
@@ -165,7 +181,8 @@ class Upscaler:
         out: list[Picture | None] = [None] * len(pics)
         for idx in groups.values():
             a = [pics[i] for i in idx]
-            x = np.stack([p.pixels if p.alpha is None else picture_to_array(p) for p in a])
+            arrays = [p.pixels if p.alpha is None else picture_to_array(p) for p in a]
+            x = arrays[0][None] if len(a) == 1 else np.stack(arrays)  # one image: no copy
             res, c = self.upscale_arrays(x, a[0].alpha is not None), a[0].pixels.shape[2]
             for j, i in enumerate(idx):
                 alpha = None if a[j].alpha is None else res[j, ..., c]

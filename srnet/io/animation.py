@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageSequence
 
-from srnet.io.images import save_atomic, text_options
+from srnet.io.images import check_pixels, save_atomic, text_options
 from srnet.io.pictures import Picture, picture_to_pil
 
 ANIMATED_SUFFIXES = (".gif", ".png", ".apng", ".webp")  # formats Pillow animates
@@ -55,17 +55,21 @@ def frame_count(path: str | Path) -> int:
         raise OSError(f"cannot read image {path}: {e}") from e
 
 
-def read_animation(path: str | Path) -> Animation:
-    """All frames of an animated (or still) GIF / APNG / WebP, with durations and loop count."""
+def read_animation(path: str | Path, max_pixels: int | None = None) -> Animation:
+    """All frames of an animated (or still) GIF / APNG / WebP, with durations and loop count
+    (``max_pixels``: per frame, see :func:`srnet.io.images.check_pixels`)."""
     path = Path(path)
     try:
         with Image.open(path) as im:
+            check_pixels(path, im.size, max_pixels)
             loop = im.info.get("loop")
             rgba, durations = [], []
             for frame in ImageSequence.Iterator(im):
                 rgba.append(np.asarray(frame.convert("RGBA")).copy())
                 durations.append(int(frame.info.get("duration", 0) or 0))
     except Exception as e:
+        if isinstance(e, OSError) and str(path) in str(e):
+            raise  # already names the file (too large)
         raise OSError(f"cannot read image {path}: {e}") from e
     keep_alpha = any((a[..., 3] < 255).any() for a in rgba)
     frames = [Picture(a[..., :3].copy(), a[..., 3].copy() if keep_alpha else None) for a in rgba]

@@ -42,8 +42,7 @@ class CheckpointError(ValueError):
 def describe(net_cfg: dict) -> str:
     """One line for messages, e.g. ``x3 FSRCNN on Y (d=56, s=12, m=4, deconv tail k=9)``."""
     space = "Y" if net_cfg.get("color_mode") == "y" else str(net_cfg.get("color_mode")).upper()
-    tail = net_cfg.get("tail", "deconv")
-    k = net_cfg.get("tail_kernel")
+    tail, k = net_cfg.get("tail", "deconv"), net_cfg.get("tail_kernel")
     return (f"x{net_cfg.get('scale')} {str(net_cfg.get('arch', 'fsrcnn')).upper()} on {space} "
             f"(d={net_cfg.get('d')}, s={net_cfg.get('s')}, m={net_cfg.get('m')}, {tail} tail"
             f"{f' k={k}' if k else ''})")
@@ -55,10 +54,9 @@ def bundled_path(name: str) -> Path:
         raise CheckpointError(f"unknown bundled model {name!r}; choose one of {BUNDLED}")
     path = WEIGHTS_DIR / f"fsrcnn_{name.replace('-', '_')}.pt"
     if not path.is_file():
-        raise FileNotFoundError(
-            f"no bundled weights for {name} yet ({path} does not exist): a checkpoint is needed, "
-            f"pass ckpt_path=<run.ckpt or weights.pt> (train one with `python train.py "
-            f"scale={name[1:2]}`)")
+        raise FileNotFoundError(f"no bundled weights for {name} yet ({path} does not exist): a "
+                                f"checkpoint is needed, pass ckpt_path=<run.ckpt or weights.pt> "
+                                f"(train one with `python train.py scale={name[1:2]}`)")
     return path
 
 
@@ -83,10 +81,22 @@ def _summary(obj) -> str:
     return f"a {type(obj).__name__}"
 
 
+def _sentences(line: str) -> str:
+    """The first whole sentences of ``line`` (about 200 characters), without torch's asides."""
+    out, parts = "", re.split(r"(?<=\.)\s+", line.strip())
+    while parts and not re.search(r"internal .*error|you are seeing", parts[0]) and (
+            not out or len(out + parts[0]) <= 200):
+        out = f"{out} {parts.pop(0)}".strip()
+    return out.rstrip(".")
+
+
 def _load_failure(e: Exception) -> str:
     """Why ``torch.load(weights_only=True)`` failed, in srnet's words: never torch's advice to
     retry with ``weights_only=False`` (that would run whatever code the file holds)."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
+    if isinstance(e, OSError) or "zip archive" in text:  # torch's zip reader: cut short
+        return (f"a PyTorch checkpoint: the file is incomplete or damaged, as a copy or download "
+                f"cut short leaves it ({type(e).__name__}: {_sentences(text)})")
     found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
     if found:
         return (f"an srnet checkpoint: it holds pickled Python objects ({found.group(1)}), which "
@@ -95,7 +105,7 @@ def _load_failure(e: Exception) -> str:
     text = text.split("WeightsUnpickler error:", 1)[-1]  # what went wrong, without the advice
     lines = [ln.strip() for ln in text.splitlines()
              if ln.strip() and not re.search(r"weights_only|trust|documentation of torch", ln)]
-    return f"a PyTorch checkpoint ({type(e).__name__}: {(lines or [''])[0][:200]})"
+    return f"a PyTorch checkpoint ({type(e).__name__}: {_sentences((lines or [''])[0])})"
 
 
 def read(source: str | os.PathLike, map_location="cpu") -> tuple[dict, str, dict, Path]:
@@ -160,11 +170,9 @@ def load_net(source: str | os.PathLike, map_location="cpu") -> FSRCNN:
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        raise CheckpointError(
-            f"{path}: the weights do not match the architecture it declares "
-            f"({describe(net.cfg.to_dict())}): {str(e)[:500]}") from e
-    net.degradation = degradation
-    net.source = str(path)
+        raise CheckpointError(f"{path}: the weights do not match the architecture it declares "
+                              f"({describe(net.cfg.to_dict())}): {str(e)[:500]}") from e
+    net.degradation, net.source = degradation, str(path)
     return net.eval()
 
 

@@ -20,7 +20,7 @@ from PIL import Image, ImageOps, PngImagePlugin
 from torch import Tensor
 
 from srnet.io.files import write_atomic
-from srnet.io.images16 import deep_format, read_deep, write_deep
+from srnet.io.images16 import deep_format, deep_size, read_deep, write_deep
 from srnet.io.pictures import (
     Picture,
     orient,
@@ -29,6 +29,7 @@ from srnet.io.pictures import (
     picture_to_array,
     picture_to_pil,
 )
+from srnet.io.pngwrite import write_png
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 ALPHA_SUFFIXES = (".png", ".tif", ".tiff", ".webp")  # formats that keep an alpha channel
@@ -72,17 +73,43 @@ def to_uint8(t: Tensor) -> np.ndarray:
     return t.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
 
 
+def pil_format(path: str | Path) -> str:
+    """Pillow's format name for ``path``'s suffix (``PNG``, ``JPEG``, ...); ``ValueError`` if none."""
+    Image.init()
+    fmt = Image.registered_extensions().get(Path(path).suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: {Path(path).suffix or 'no suffix'} is not an image format "
+                         f"Pillow writes (e.g. {', '.join(IMAGE_SUFFIXES)})")
+    return fmt
+
+
 def save_atomic(img: Image.Image, path: str | Path, overwrite: bool = False, **save_kwargs) -> Path:
-    """Write ``img`` to ``path`` through a temporary file and a rename, so a crash never leaves a
-    half-written image. Refuses to replace an existing file unless ``overwrite``."""
+    """Write ``img`` to ``path`` through a temporary file (:func:`srnet.io.files.write_atomic`),
+    so a crash never leaves a half-written image; the format is ``path``'s suffix's unless
+    ``format=`` is given. Refuses to replace an existing file unless ``overwrite``."""
+    save_kwargs.setdefault("format", pil_format(path))  # the temporary name has no suffix
     return write_atomic(lambda tmp: img.save(tmp, **save_kwargs), path, overwrite)
 
 
-def read_picture(path: str | Path) -> Picture:
+def check_pixels(path: str | Path, size: tuple[int, int], max_pixels: int | None) -> None:
+    """Refuse an image of ``size`` (W, H) over ``max_pixels`` (None or 0: no limit), naming the
+    setting (``infer.py max_pixels=``) that allows it."""
+    w, h = size
+    if max_pixels and w * h > max_pixels:
+        raise OSError(f"{path}: {w}x{h} = {w * h / 1e6:.1f} MP is more than max_pixels="
+                      f"{max_pixels} (a guard against decompression bombs, small files that "
+                      f"claim huge sizes); if you trust the file, pass max_pixels={w * h} or "
+                      f"larger (max_pixels=0: no limit)")
+
+
+def read_picture(path: str | Path, max_pixels: int | None = None) -> Picture:
     """Decode a file into a :class:`Picture`, upright (EXIF), keeping alpha, 16 bit and float.
 
+    ``max_pixels``: refuse larger images before decoding them (:func:`check_pixels`); None
+    leaves the check to Pillow's ``Image.MAX_IMAGE_PIXELS``.
+
     Raises:
-        OSError: naming the file, for folders, empty, truncated or non-image files.
+        OSError: naming the file, for folders, empty, truncated, too large or non-image files.
     """
     path = Path(path)
     if path.is_dir():
@@ -92,11 +119,13 @@ def read_picture(path: str | Path) -> Picture:
     try:
         fmt = deep_format(path)  # 16-bit colour / alpha PNG or TIFF, float TIFF
         if fmt is not None:
+            check_pixels(path, deep_size(path, fmt), max_pixels)
             arr, icc, orientation = read_deep(path, fmt)  # (H, W, C), alpha last when C is even
             pic = picture_from_array(orient(arr, orientation), floats=True)
             pic.icc_profile = icc
             return pic
         with Image.open(path) as im:
+            check_pixels(path, im.size, max_pixels)
             icc = im.info.get("icc_profile")
             up = ImageOps.exif_transpose(im)
             up.load()
@@ -142,10 +171,16 @@ def write_picture(pic: Picture, path: str | Path, overwrite: bool = False,
         raise ValueError(f"{path}: {suffix} cannot hold 32-bit float; use one of {FLOAT_SUFFIXES}")
     if pic.bits == 16 and suffix not in DEEP_SUFFIXES:
         raise ValueError(f"{path}: {suffix} cannot hold 16 bit; use one of {DEEP_SUFFIXES}")
+    if suffix == ".png":  # band by band, no copy of the picture (srnet.io.pngwrite)
+        def png(tmp: str) -> None:
+            with open(tmp, "wb") as f:
+                write_png(f, pic.pixels, pic.alpha, pic.icc_profile, text)
+
+        return write_atomic(png, path, overwrite)
     if pic.is_float or (pic.bits == 16 and (pic.pixels.shape[2] == 3 or pic.alpha is not None)):
         arr = picture_to_array(pic)  # Pillow cannot hold these
-        return write_atomic(lambda tmp: write_deep(arr, tmp, pic.icc_profile, text), path,
-                            overwrite)
+        return write_atomic(lambda tmp: write_deep(arr, tmp, pic.icc_profile, text, suffix),
+                            path, overwrite)
     kwargs: dict = {"icc_profile": pic.icc_profile} if pic.icc_profile else {}
     if suffix in (".jpg", ".jpeg"):
         kwargs.update(quality=95, subsampling=0)

@@ -1,6 +1,6 @@
 """Images Pillow cannot decode: 16-bit colour (RGB, RGBA, grey + alpha) and float TIFF.
 
-PNG is read and written with ``pypng`` and TIFF with ``tifffile`` (pure Python / numpy, no
+PNG is read with ``pypng`` (written by :mod:`srnet.io.pngwrite`) and TIFF with ``tifffile`` (pure Python / numpy, no
 OpenCV). 16-bit grey without alpha is left to Pillow (mode ``I;16``). Arrays here are
 (H, W, C) ``uint16`` with C = 2 (grey + alpha), 3 (RGB) or 4 (RGBA), alpha last, values exact;
 or ``float32`` (H, W, 1..4) for floating-point TIFF (16/32/64-bit samples are read as float32,
@@ -11,7 +11,6 @@ PNG text chunks and the TIFF Software / ImageDescription tags. Used by :mod:`srn
 
 from __future__ import annotations
 
-import io
 import zlib
 from pathlib import Path
 
@@ -19,6 +18,8 @@ import numpy as np
 import png
 import tifffile
 from PIL import Image
+
+from srnet.io.pngwrite import write_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF
@@ -48,6 +49,17 @@ def deep_format(path: str | Path) -> str | None:
     return None
 
 
+def deep_size(path: str | Path, fmt: str) -> tuple[int, int]:
+    """(width, height) of a file :func:`deep_format` named, from its header only."""
+    if fmt == "png":
+        with open(path, "rb") as f:
+            head = f.read(24)
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    with tifffile.TiffFile(path) as tf:
+        page = tf.pages.first
+        return int(page.imagewidth), int(page.imagelength)
+
+
 def read_deep(path: str | Path, fmt: str) -> tuple[np.ndarray, bytes | None, int]:
     """Decode a file :func:`deep_format` named.
 
@@ -63,19 +75,23 @@ def read_deep(path: str | Path, fmt: str) -> tuple[np.ndarray, bytes | None, int
 
 
 def write_deep(arr: np.ndarray, path: str | Path, icc: bytes | None = None,
-               text: dict[str, str] | None = None) -> None:
+               text: dict[str, str] | None = None, suffix: str | None = None) -> None:
     """Write (H, W, 2|3|4) uint16 (alpha last when C is 2 or 4) as a 16-bit PNG or TIFF, by
-    ``path``'s suffix, or (H, W, 1..4) float32 as a float TIFF, embedding ``icc`` and ``text``;
-    grey + alpha becomes RGBA in TIFF. Writes ``path`` directly: callers wrap it in
-    :func:`srnet.io.files.write_atomic`."""
+    ``suffix`` (default: ``path``'s), or (H, W, 1..4) float32 as a float TIFF, embedding ``icc``
+    and ``text``; grey + alpha becomes RGBA in TIFF. Writes ``path`` directly: callers wrap it in
+    :func:`srnet.io.files.write_atomic` (whose temporary name has no suffix: pass ``suffix``)."""
     path, text = Path(path), text or {}
+    suffix = (suffix or path.suffix).lower()
     floats = arr.dtype == np.float32 and arr.ndim == 3 and arr.shape[2] in (1, 2, 3, 4)
     if not floats and (arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[2] not in (2, 3, 4)):
         raise ValueError(f"{path}: expected (H, W, 2|3|4) uint16 or (H, W, 1..4) float32, got "
                          f"{arr.dtype} {arr.shape}")
-    if path.suffix.lower() == ".png" and not floats:
-        _write_png(arr, path, icc, text)
-    elif path.suffix.lower() in (".tif", ".tiff"):
+    if suffix == ".png" and not floats:
+        with open(path, "wb") as f:  # alpha last: split off for the band writer
+            c = arr.shape[2]
+            write_png(f, arr[:, :, :c - (c % 2 == 0)], arr[:, :, -1] if c % 2 == 0 else None,
+                      icc, text)
+    elif suffix in (".tif", ".tiff"):
         if arr.shape[2] == 2:  # grey + alpha TIFF opens in neither Pillow nor OpenCV: as RGBA
             arr = np.concatenate([np.repeat(arr[:, :, :1], 3, axis=2), arr[:, :, 1:]], axis=2)
         alpha, grey = arr.shape[2] == 4, arr.shape[2] == 1
@@ -108,28 +124,6 @@ def _read_png(path: Path) -> tuple[np.ndarray, bytes | None, int]:
         alpha = np.where((arr == key).all(axis=2), 0, 65535).astype(np.uint16)
         arr = np.concatenate([arr, alpha[:, :, None]], axis=2)
     return arr, icc, orientation
-
-
-def _text_chunk(key: str, value: str) -> tuple[bytes, bytes]:
-    """tEXt when Latin-1 can hold it, else iTXt (UTF-8, uncompressed)."""
-    try:
-        return b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1")
-    except UnicodeEncodeError:
-        return b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode()
-
-
-def _write_png(arr: np.ndarray, path: Path, icc: bytes | None, text: dict[str, str]) -> None:
-    h, w, c = arr.shape
-    writer = png.Writer(w, h, greyscale=c < 3, alpha=c % 2 == 0, bitdepth=16, compression=6)
-    rows = arr.astype(">u2").view(np.uint8).reshape(h, w * c * 2)  # big-endian bytes per row
-    buf = io.BytesIO()
-    writer.write_packed(buf, (row.tobytes() for row in rows))
-    chunks = list(png.Reader(bytes=buf.getvalue()).chunks())
-    if icc:  # iCCP must come before IDAT; right after IHDR is always valid
-        chunks.insert(1, (b"iCCP", b"ICC profile\0\0" + zlib.compress(icc)))
-    chunks[-1:-1] = [_text_chunk(k, v) for k, v in text.items()]  # before IEND
-    with open(path, "wb") as f:
-        png.write_chunks(f, chunks)
 
 
 def _read_tiff(path: Path) -> tuple[np.ndarray, bytes | None, int]:

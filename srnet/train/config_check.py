@@ -82,8 +82,10 @@ def _sources(cfg: DictConfig, problems: list[str]) -> tuple[list, dict] | None:
         return source
 
     before = len(problems)
-    train = [_attempt(problems, f"data.train[{i}]", lambda s=s: one(s))
-             for i, s in enumerate(cfg.data.get("train") or [])]
+    given = cfg.data.get("train") or []
+    single = isinstance(given, str)  # data.train=/folder: that one folder, named as typed
+    train = [_attempt(problems, "data.train" if single else f"data.train[{i}]",
+                      lambda s=s: one(s)) for i, s in enumerate([given] if single else given)]
     val = {n: _attempt(problems, f"data.val.{n}", lambda s=s: one(s))
            for n, s in (cfg.data.get("val") or {}).items()}
     return (train, val) if len(problems) == before else None

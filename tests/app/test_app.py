@@ -129,12 +129,13 @@ def test_without_ckpt_path_bundled_weights_or_a_clear_message(tmp_path, capsys, 
     assert run_infer(tmp_path, *args) == 0 and size(tmp_path / "o" / "img_000.png") == (24, 20)
 
 
-def test_inputs_are_never_overwritten(tmp_path, weights):
+def test_inputs_are_never_overwritten(tmp_path, capsys, weights):
     paths = write_images(tmp_path / "in", 2, 10, 12)
     before = [p.read_bytes() for p in paths]
-    for flag in ("overwrite=false", "overwrite=true"):
+    for flag in ("overwrite=false", "overwrite=true"):  # a usage error, found before any work
         assert run_infer(tmp_path, f"input={tmp_path / 'in'}", f"output={tmp_path / 'in'}",
-                         f"ckpt_path={weights}", flag) == 1
+                         f"ckpt_path={weights}", flag) == 2
+        assert "would replace the input" in capsys.readouterr().err
     assert [p.read_bytes() for p in paths] == before
     assert sorted(p.name for p in (tmp_path / "in").iterdir()) == [p.name for p in paths]
 

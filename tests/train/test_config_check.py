@@ -136,3 +136,14 @@ def test_train_py_lists_config_mistakes_and_exits_2(tmp_path: Path) -> None:
     full = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120,
                           env={**env, "HYDRA_FULL_ERROR": "1"})
     assert full.returncode != 0 and "Traceback" in full.stderr
+
+
+def test_a_training_folder_given_as_a_string_is_one_folder(tmp_path: Path, data: Path) -> None:
+    """``data.train=/my/photos`` (not ``[/my/photos]``): that folder, not one source per letter."""
+    cfg = compose_train([*tiny_overrides(data), f"data.train={data / 'train'}"], tmp_path / "run")
+    assert len(build(cfg).datamodule.train_set.images) == 3
+    with pytest.raises(ConfigError) as err:
+        build(compose_train([*tiny_overrides(data), f"data.train={tmp_path / 'nowhere'}"],
+                            tmp_path / "run"))
+    assert len(err.value.problems) == 1 and err.value.problems[0].startswith("data.train: ")
+    assert str(tmp_path / "nowhere") in err.value.problems[0]
