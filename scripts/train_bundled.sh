@@ -60,7 +60,7 @@ for stage in $STAGES; do
     4) for s in $REAL_SCALES; do
          clean="$OUT/weights/fsrcnn_x$s.pt"
          [ "${START:-}" = shipped ] && clean="x$s"
-         run "real_x$s" "x${s}_real" model.init_from="$clean"
+         run "real_x$s" "x${s}_real" model.init_from="$clean" "~data.val.Set5" "~data.val.Set14"
        done ;;
     5) for s in $REAL_SCALES; do
          export_and_score "$OUT/x${s}_real" "$OUT/weights/fsrcnn_x${s}_real.pt" "$DEGRADED" "x$s"
