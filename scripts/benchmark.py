@@ -7,7 +7,7 @@ Keys (``key=value``, lists as ``[a,b]``):
 
 * ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``shapes`` (network shapes and
   the tiny-SR peers per image on real photos, :mod:`srnet.benchmarks.shapes`; the first of
-  ``folders`` holds the photos, default BSD100's LR), ``modes`` (the deployed executions per LR size against the
+  ``folders`` holds the photos, default BSD100's LR), ``encode`` (PNG levels 1 / 3 / 6: time and size, :mod:`srnet.benchmarks.encode`), ``modes`` (the deployed executions per LR size against the
   rule that picks one, :mod:`srnet.benchmarks.modes`), ``profile`` (per-layer CPU
   time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``folder`` (``infer.py`` on
   folders of photos against an OpenCV script and ECBSR in eager PyTorch, whole processes,
@@ -43,7 +43,7 @@ from pathlib import Path
 
 from kvargs import parse_kv
 
-PARTS = ("infer", "profile", "folder", "train", "shapes", "modes", "memory", "all")
+PARTS = ("infer", "profile", "folder", "train", "shapes", "modes", "memory", "encode", "all")
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
@@ -148,6 +148,17 @@ def run_memory(args: dict) -> dict:
     return result
 
 
+def run_encode(args: dict) -> dict:
+    from srnet.benchmarks import encode
+
+    folder = Path((args["folders"] or [None])[0] or DATA / "benchmark" / "Set14" / "X2" / "HR")
+    result = encode.run(folder)
+    print(f"\n## PNG levels on {result['images']} photos ({result['mp']:.1f} MP) of {folder} "
+          f"({result['machine']})\n")
+    print(encode.table(result))
+    return result
+
+
 def run_train(args: dict) -> dict:
     from srnet.benchmarks import train_forward, train_speed
 
@@ -183,6 +194,8 @@ def main(argv: list[str] | None = None) -> dict:
         results["modes"] = run_modes(args)
     if args["part"] == "memory":
         results["memory"] = run_memory(args)
+    if args["part"] in ("encode", "all"):
+        results["encode"] = run_encode(args)
     out = Path(args["out"])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -27,7 +27,8 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from srnet.app.inputs import UsageError, is_video_file, kind, scan_inputs
-from srnet.app.outputs import Outputs, Skipped, output_paths
+from srnet.app.outputs import Outputs, Skipped, encoder_settings, output_paths
+from srnet.app.pipeline import Pipeline
 from srnet.io.files import TargetExists
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -94,7 +95,8 @@ class InferJob:
         self.outputs = Outputs(out_file, out_dir, cfg.suffix, cfg.ext, bool(cfg.overwrite),
                                bool(cfg.get("metadata", True)),
                                {p.resolve() for p in self.inputs},  # inputs: never written
-                               skip_existing=bool(cfg.get("skip_existing", False)))
+                               skip_existing=bool(cfg.get("skip_existing", False)),
+                               encode=encoder_settings(cfg))
         self.bank = ModelBank.from_settings(cfg.ckpt_path, cfg.scale, self.size, cfg.device,
                                             cfg.precision, cfg.tile, cfg.progress,
                                             cfg.get("weights", "clean"), cfg.get("denoise"))
@@ -103,7 +105,7 @@ class InferJob:
         self.outputs.prepare(self.inputs)  # last: a refused setting creates no folder
         self.skipped: list[tuple[Path, str]] = []
 
-    def upscale_one(self, src: Path) -> None:
+    def upscale_one(self, src: Path) -> str:
         from srnet.app.stills import upscale_animation, upscale_image
 
         what, o, cfg = kind(src), self.outputs, self.cfg
@@ -117,7 +119,7 @@ class InferJob:
                                      limit)
         else:
             line = upscale_image(src, o, self.bank, self.size, bool(cfg.compare), limit)
-        tqdm.write(line)
+        return line
 
     def run(self) -> int:
         cfg, n = self.cfg, len(self.inputs)
@@ -125,22 +127,35 @@ class InferJob:
               f"({cfg.precision}), {n} input(s), mode={cfg.mode}")
         for src, msg in self.failures:
             log.warning("skipped %s: %s", src, msg)
-        bar = None if cfg.progress and n > 1 else True  # None: shown on a terminal only
-        for i, src in enumerate(tqdm(self.inputs, desc="files", unit="file", disable=bar)):
-            try:
-                self.upscale_one(src)
-            except KeyboardInterrupt as e:
-                print(f"\ninterrupted: {src} was not written (nothing is left under its output "
-                      f"name); {n - i - 1} file(s) not started; the same command with "
-                      f"skip_existing=true continues", file=sys.stderr)
-                return 128 + signal.SIGTERM if isinstance(e, Terminated) else EXIT_INTERRUPTED
-            except (Skipped, TargetExists) as e:
-                if not isinstance(e, Skipped) and not self.outputs.skip_existing:
-                    self.fail(src, e)
-                else:
-                    self.skipped.append((src, str(e)))
-            except Exception as e:  # one bad file must not stop the others
-                self.fail(src, e)
+        bar = tqdm(total=n, desc="files", unit="file",
+                   disable=None if cfg.progress and n > 1 else True)  # None: on a terminal only
+        reported = []
+
+        def report(src: Path, error: BaseException | None, line: str | None) -> None:
+            reported.append(src)
+            bar.update(1)
+            if error is None:
+                tqdm.write(line)
+            elif isinstance(error, Skipped) or (isinstance(error, TargetExists)
+                                                and self.outputs.skip_existing):
+                self.skipped.append((src, str(error)))
+            else:  # one bad file must not stop the others
+                self.fail(src, error)
+
+        pipe = Pipeline(self.outputs, self.bank, self.size, bool(cfg.compare),
+                        cfg.get("max_pixels") or None, int(cfg.get("batch", 4)),
+                        self.upscale_one, report)
+        try:
+            pipe.run(self.inputs)
+        except KeyboardInterrupt as e:
+            busy = ", ".join(map(str, pipe.current)) or "no file"
+            left = n - len(reported) - len(pipe.current)
+            print(f"\ninterrupted: {busy} was not written (nothing is left under its output "
+                  f"name; the files done are complete); {left} file(s) not started; the same "
+                  f"command with skip_existing=true continues", file=sys.stderr)
+            return 128 + signal.SIGTERM if isinstance(e, Terminated) else EXIT_INTERRUPTED
+        finally:
+            bar.close()
         return self.summary()
 
     def fail(self, src: Path, e: Exception) -> None:

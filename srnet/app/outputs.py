@@ -1,4 +1,5 @@
-"""Where ``infer.py`` writes: output names, the checks before a write, and provenance text.
+"""Where ``infer.py`` writes: output names, the checks before a write, encoding settings, and
+the provenance written into outputs.
 
 An output is never an input file, never the output of two inputs, and never an existing file
 unless ``overwrite=true``: the final step of every write is exclusive
@@ -7,6 +8,11 @@ being encoded (another run, the user's own) is kept and reported. With ``skip_ex
 input whose output exists is skipped: a file at an output name is complete by construction,
 since only finished files are ever given that name. The output folder is checked before any work
 (:meth:`Outputs.prepare`), and temporary files that killed runs left there are removed.
+
+Provenance (``metadata=true``: srnet version, model, weights, scale) goes into images as PNG
+text chunks (``Software``, ``Description``), TIFF ``Software`` / ``ImageDescription`` tags, or a
+JPEG / GIF comment (:func:`srnet.io.images.text_options`); into videos as the container's
+``comment`` tag (after any comment the input had).
 """
 
 from __future__ import annotations
@@ -18,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srnet.app.inputs import MEDIA_SUFFIXES, UsageError
-from srnet.app.provenance import provenance
 from srnet.infer.upscaler import Upscaler
+from srnet.io.checkpoints import BUNDLED, describe
 from srnet.io.files import TargetExists, remove_stale, temp_path
 
 log = logging.getLogger("srnet.infer")
@@ -63,6 +69,8 @@ class Outputs:
         metadata: embed provenance (``metadata=``).
         protected: resolved input paths, never written.
         skip_existing: skip inputs whose output exists (``skip_existing=``).
+        encode: encoder settings for :func:`srnet.io.images.write_picture` (``png_level``,
+            ``jpeg_quality``, ``webp_quality``).
     """
 
     out_file: Path | None
@@ -74,6 +82,7 @@ class Outputs:
     protected: set[Path] = field(default_factory=set)
     planned: set[Path] = field(default_factory=set)
     skip_existing: bool = False
+    encode: dict = field(default_factory=dict)
 
     def dst(self, src: Path, ext: str) -> Path:
         """The output path for ``src`` with suffix ``ext`` (or the single output file)."""
@@ -123,3 +132,31 @@ class Outputs:
              out_wh: tuple[int, int]) -> dict[str, str] | None:
         """Provenance to embed, or None with ``metadata=false``."""
         return provenance(model, source, in_wh, out_wh) if self.metadata else None
+
+
+def encoder_settings(cfg) -> dict:
+    """``png_level`` (0-9), ``jpeg_quality`` (1-100), ``webp_quality`` (1-100 or null: lossless)
+    from the settings, checked: a bad value is a usage error naming the key."""
+    settings = {"png_level": cfg.get("png_level", 1), "jpeg_quality": cfg.get("jpeg_quality", 95),
+                "webp_quality": cfg.get("webp_quality")}
+    for key, lo, hi in (("png_level", 0, 9), ("jpeg_quality", 1, 100), ("webp_quality", 1, 100)):
+        v = settings[key]
+        if v is None and key == "webp_quality":
+            continue
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise UsageError(f"{key}={v}: expected a whole number from {lo} to {hi}"
+                             + (" (or null: lossless)" if key == "webp_quality" else ""))
+    return settings
+
+
+def provenance(model: Upscaler, source: str, in_wh: tuple[int, int], out_wh: tuple[int, int]
+               ) -> dict[str, str]:
+    """``{"Software": "srnet 0.1.0", "Description": "upscaled by srnet 0.1.0 from 64x48 to ..."}``."""
+    from srnet import __version__
+
+    weights = f"bundled {source}" if source in BUNDLED else Path(source).name
+    text = (f"upscaled by srnet {__version__} from {in_wh[0]}x{in_wh[1]} to {out_wh[0]}x"
+            f"{out_wh[1]}: {describe(model.net.cfg.to_dict())}, weights {weights}, x{model.scale}")
+    if out_wh != (in_wh[0] * model.scale, in_wh[1] * model.scale):
+        text += f", then an antialiased bicubic resize to {out_wh[0]}x{out_wh[1]}"
+    return {"Software": f"srnet {__version__}", "Description": text}

@@ -4,6 +4,7 @@ the asked size, write (with provenance), and the optional ``_compare`` side-by-s
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +37,23 @@ def baseline_to(model: Upscaler, pic: Picture, method: str, size_wh: tuple[int, 
     return resize_picture(model.baseline(pic, method), size_wh).pixels
 
 
-def upscale_image(src: Path, outputs: Outputs, bank: ModelBank, size_rule: OutputSize,
-                  compare: bool = False, max_pixels: int | None = None) -> str:
-    """Upscale one still image; returns the line to print."""
-    t0, pic = time.perf_counter(), read_picture(src, max_pixels)
+@dataclass
+class StillPlan:
+    """What becomes of one decoded still: its network, output size and file names."""
+
+    src: Path
+    pic: Picture
+    model: Upscaler
+    source: str
+    size: tuple[int, int]
+    dst: Path
+    cmp: Path | None
+    t0: float
+
+
+def plan_still(src: Path, pic: Picture, outputs: Outputs, bank: ModelBank,
+               size_rule: OutputSize, compare: bool = False, t0: float | None = None) -> StillPlan:
+    """Pick the network and output names of a decoded still (refusals raise before any work)."""
     h, w = pic.pixels.shape[:2]
     model, source = bank.choose(w, h, src)
     size = size_rule.size(w, h, model.scale)
@@ -47,16 +61,32 @@ def upscale_image(src: Path, outputs: Outputs, bank: ModelBank, size_rule: Outpu
     cmp = None
     if compare:
         cmp = outputs.target(dst.with_name(f"{dst.stem}_compare{'.tif' if pic.is_float else '.png'}"))
-    out = upscale_to(model, pic, size)
-    write_picture(out, dst, outputs.overwrite, outputs.text(model, source, (w, h), size))
-    if cmp is not None:  # nearest | bicubic | srnet, colour only
+    return StillPlan(src, pic, model, source, size, dst, cmp,
+                     time.perf_counter() if t0 is None else t0)
+
+
+def write_still(plan: StillPlan, out: Picture, outputs: Outputs, bank: ModelBank) -> str:
+    """Write the upscaled still (and its ``_compare`` panel); returns the line to print."""
+    pic, model, size = plan.pic, plan.model, plan.size
+    h, w = pic.pixels.shape[:2]
+    write_picture(out, plan.dst, outputs.overwrite,
+                  outputs.text(model, plan.source, (w, h), size), **outputs.encode)
+    if plan.cmp is not None:  # nearest | bicubic | srnet, colour only
         panels = [baseline_to(model, pic, m, size) for m in ("nearest", "bicubic")] + [out.pixels]
-        write_picture(Picture(np.concatenate(panels, axis=1), None, pic.icc_profile), cmp,
-                      outputs.overwrite)
-    return (f"{src} ({pic.describe()}) -> {dst} ({size[0]}x{size[1]}, x{model.scale}"
+        write_picture(Picture(np.concatenate(panels, axis=1), None, pic.icc_profile), plan.cmp,
+                      outputs.overwrite, **outputs.encode)
+    return (f"{plan.src} ({pic.describe()}) -> {plan.dst} ({size[0]}x{size[1]}, x{model.scale}"
             f"{'' if size == (w * model.scale, h * model.scale) else ' + resize'}"
-            f"{'' if bank.weights == 'clean' else f', weights {source}'}) "
-            f"{time.perf_counter() - t0:.2f} s")
+            f"{'' if bank.weights == 'clean' else f', weights {plan.source}'}) "
+            f"{time.perf_counter() - plan.t0:.2f} s")
+
+
+def upscale_image(src: Path, outputs: Outputs, bank: ModelBank, size_rule: OutputSize,
+                  compare: bool = False, max_pixels: int | None = None) -> str:
+    """Upscale one still image, one step after the other; returns the line to print."""
+    t0, pic = time.perf_counter(), read_picture(src, max_pixels)
+    plan = plan_still(src, pic, outputs, bank, size_rule, compare, t0)
+    return write_still(plan, upscale_to(plan.model, pic, plan.size), outputs, bank)
 
 
 def upscale_animation(src: Path, outputs: Outputs, bank: ModelBank, size_rule: OutputSize,

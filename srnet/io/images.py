@@ -155,9 +155,12 @@ def text_options(suffix: str, text: dict[str, str] | None) -> dict:
 
 
 def write_picture(pic: Picture, path: str | Path, overwrite: bool = False,
-                  text: dict[str, str] | None = None) -> Path:
+                  text: dict[str, str] | None = None, png_level: int = 6,
+                  jpeg_quality: int = 95, webp_quality: int | None = None) -> Path:
     """Write atomically in the format of ``path``'s suffix, keeping alpha, 16 bit, float and the
     ICC profile, and embedding ``text`` where the format has a place for it (:func:`text_options`).
+    ``png_level``: zlib level 0-9 (1 is fast and a few % larger); ``jpeg_quality``: 1-100
+    (4:4:4 chroma); ``webp_quality``: 1-100, or None for lossless WebP.
 
     Raises:
         ValueError: the format cannot hold the picture (alpha in JPEG, 16 bit outside PNG/TIFF,
@@ -174,7 +177,7 @@ def write_picture(pic: Picture, path: str | Path, overwrite: bool = False,
     if suffix == ".png":  # band by band, no copy of the picture (srnet.io.pngwrite)
         def png(tmp: str) -> None:
             with open(tmp, "wb") as f:
-                write_png(f, pic.pixels, pic.alpha, pic.icc_profile, text)
+                write_png(f, pic.pixels, pic.alpha, pic.icc_profile, text, png_level)
 
         return write_atomic(png, path, overwrite)
     if pic.is_float or (pic.bits == 16 and (pic.pixels.shape[2] == 3 or pic.alpha is not None)):
@@ -183,8 +186,10 @@ def write_picture(pic: Picture, path: str | Path, overwrite: bool = False,
                             path, overwrite)
     kwargs: dict = {"icc_profile": pic.icc_profile} if pic.icc_profile else {}
     if suffix in (".jpg", ".jpeg"):
-        kwargs.update(quality=95, subsampling=0)
-    elif suffix == ".webp":
+        kwargs.update(quality=int(jpeg_quality), subsampling=0)
+    elif suffix == ".webp" and webp_quality is None:
         kwargs.update(lossless=True)
+    elif suffix == ".webp":
+        kwargs.update(quality=int(webp_quality))
     kwargs.update(text_options(suffix, text))
     return save_atomic(picture_to_pil(pic), path, overwrite, **kwargs)
