@@ -16,6 +16,7 @@
 #   bash scripts/train_bundled.sh                    # all stages
 #   STAGES="4 5" START=shipped bash scripts/train_bundled.sh   # real weights from shipped clean
 #   RESUME=1 bash scripts/train_bundled.sh           # continue interrupted runs (ckpt_path=last)
+#   X3_ARGS="trainer.max_steps=12000" X24_ARGS="trainer.max_steps=4000" bash ...  # shorter
 # On a GPU: TRAINER=gpu bash scripts/train_bundled.sh (bf16, device-resident patches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,8 +53,8 @@ export_and_score() {  # export_and_score <run dir> <weights file> <degradations>
 
 for stage in $STAGES; do
   case $stage in
-    1) run slim_x3 x3 ;;
-    2) for s in 2 4; do run "slim_x$s" "x$s" model.init_from="$(best "$OUT/x3")"; done ;;
+    1) run slim_x3 x3 ${X3_ARGS:-} ;;
+    2) for s in 2 4; do run "slim_x$s" "x$s" model.init_from="$(best "$OUT/x3")" ${X24_ARGS:-}; done ;;
     3) for s in 2 3 4; do
          export_and_score "$OUT/x$s" "$OUT/weights/fsrcnn_x$s.pt" "[bicubic]" "x$s"
        done ;;
