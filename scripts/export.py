@@ -39,9 +39,8 @@ from srnet.deploy.export import (
     export_module,
     export_onnx,
     export_torchscript,
-    run_exported,
 )
-from srnet.deploy.runtimes import rgb_blob, to_uint8
+from srnet.deploy.runtimes import rgb_blob, run_exported, to_uint8
 from srnet.io.checkpoints import load_net
 
 

@@ -45,8 +45,10 @@ best() {  # the checkpoint a run kept for its best holdout PSNR (save_top_k=1)
 }
 
 export_and_score() {  # export_and_score <run dir> <weights file> <degradations> <shipped name>
+  local ckpt  # an assignment, so that set -e stops the script when there is no best
+  ckpt=$(best "$1")
   rm -f "$2"  # this run's export only; srnet/weights/ is never touched here
-  "$PY" -m srnet.io.checkpoints "$(best "$1")" "$2"
+  "$PY" -m srnet.io.checkpoints "$ckpt" "$2"
   "$PY" scripts/evaluate.py "ckpt_path=[$2,$4]" datasets=[Set5,Set14,BSD100] \
     "degradation=$3" out_dir="$OUT/eval/$(basename "$2" .pt)"
 }
@@ -54,7 +56,8 @@ export_and_score() {  # export_and_score <run dir> <weights file> <degradations>
 for stage in $STAGES; do
   case $stage in
     1) run slim_x3 x3 ${X3_ARGS:-} ;;
-    2) for s in 2 4; do run "slim_x$s" "x$s" model.init_from="$(best "$OUT/x3")" ${X24_ARGS:-}; done ;;
+    2) body=$(best "$OUT/x3")
+       for s in 2 4; do run "slim_x$s" "x$s" model.init_from="$body" ${X24_ARGS:-}; done ;;
     3) for s in 2 3 4; do
          export_and_score "$OUT/x$s" "$OUT/weights/fsrcnn_x$s.pt" "[bicubic]" "x$s"
        done ;;

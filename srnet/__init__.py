@@ -23,14 +23,14 @@ _HERE = Path(__file__).resolve().parent
 CONFIG_DIR = _HERE / "configs" if (_HERE / "configs").is_dir() else _HERE.parent / "configs"
 
 if TYPE_CHECKING:
-    from srnet.infer.upscaler import load_model
+    from srnet.infer.models import load_model
     from srnet.io.checkpoints import load_net, save_weights
 
 
 def __getattr__(name: str):
     """Import the API lazily, so ``import srnet`` does not import torch."""
     if name == "load_model":
-        from srnet.infer.upscaler import load_model
+        from srnet.infer.models import load_model
 
         return load_model
     if name in ("load_net", "save_weights"):

@@ -18,40 +18,53 @@ exit 0
 '''
 
 
-def run_script(tmp_path: Path, stages: str) -> list[str]:
+def run_script(tmp_path: Path, stages: str, **env_extra: str) -> list[str]:
     stub = tmp_path / "python"
     stub.write_text(STUB)
     stub.chmod(0o755)
     env = {**os.environ, "PY": str(stub), "OUT": str(tmp_path / "out"), "STAGES": stages,
-           "CALLS": str(tmp_path / "calls")}
+           "CALLS": str(tmp_path / "calls"), **env_extra}
     subprocess.run(["bash", str(ROOT / "scripts/train_bundled.sh")], env=env, check=True,
                    capture_output=True, text=True, timeout=60)
     return (tmp_path / "calls").read_text().splitlines()
 
 
+BEST = "checkpoints/epoch003-psnr29.00.ckpt"
+
+
 def test_each_stage_starts_from_the_previous_best(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    calls = run_script(tmp_path, "1 4 5 2 3")
+    calls = run_script(tmp_path, "1 2 3 4 5", X3_ARGS="trainer.max_steps=12")
     trains = [c for c in calls if c.startswith("train.py")]
-    assert len(trains) == 5 and "model.init_from" not in trains[0]  # stage 1: from scratch
-    assert f"model.init_from={out}/x3/checkpoints/last.ckpt" in trains[1]  # stage 4
-    assert f"model.init_from={out}/x3_more/checkpoints/epoch003-psnr29.00.ckpt" in trains[2]
-    assert "model.overparam=true" in trains[2] and "trainer.max_steps=18000" in trains[2]
-    for t in trains[3:]:  # x2 and x4 from stage 5's best body
-        assert f"model.init_from={out}/x3_rep/checkpoints/epoch003-psnr29.00.ckpt" in t
+    assert len(trains) == 5
+    assert "experiment=slim_x3" in trains[0] and "model.init_from" not in trains[0]
+    assert "trainer.max_steps=12" in trains[0]  # X3_ARGS reach the body run only
+    for t, s in zip(trains[1:3], (2, 4), strict=True):  # x2 and x4 from the body's best
+        assert f"experiment=slim_x{s}" in t and f"model.init_from={out}/x3/{BEST}" in t
+        assert "trainer.max_steps=12" not in t
+    for t, s in zip(trains[3:], (2, 4), strict=True):  # real weights from the new clean files
+        assert f"experiment=real_x{s}" in t and f"model.init_from={out}/weights/fsrcnn_x{s}.pt" in t
     exports = [c for c in calls if c.startswith("-m srnet.io.checkpoints")]
-    assert exports[1] == (f"-m srnet.io.checkpoints {out}/x3_rep/checkpoints/epoch003-psnr29.00.ckpt "
-                          f"{out}/weights/fsrcnn_x3.pt")
-    assert sum(c.startswith("scripts/evaluate.py") for c in calls) == 6  # new and shipped, x2-x4
+    assert exports[1] == f"-m srnet.io.checkpoints {out}/x3/{BEST} {out}/weights/fsrcnn_x3.pt"
+    assert exports[3] == (f"-m srnet.io.checkpoints {out}/x2_real/{BEST} "
+                          f"{out}/weights/fsrcnn_x2_real.pt")
+    evals = [c for c in calls if c.startswith("scripts/evaluate.py")]
+    assert len(evals) == 5 and "degradation=[bicubic]" in evals[0]
+    assert "jpeg_q50" in evals[3] and f"ckpt_path=[{out}/weights/fsrcnn_x2_real.pt,x2]" in evals[3]
+
+
+def test_real_weights_can_start_from_the_shipped_ones(tmp_path: Path) -> None:
+    trains = [c for c in run_script(tmp_path, "4", START="shipped") if c.startswith("train.py")]
+    assert [t.split("model.init_from=")[1].split()[0] for t in trains] == ["x2", "x4"]
 
 
 def test_a_missing_run_stops_the_script(tmp_path: Path) -> None:
     stub_calls = tmp_path / "calls"
     stub_calls.touch()
     try:
-        run_script(tmp_path, "5")
+        run_script(tmp_path, "2")
     except subprocess.CalledProcessError as e:
-        assert "no best checkpoint in" in e.stderr and "x3_more/checkpoints" in e.stderr
+        assert "no best checkpoint in" in e.stderr and "x3/checkpoints" in e.stderr
     else:
-        raise AssertionError("stage 5 without stage 4's run should fail")
+        raise AssertionError("stage 2 without stage 1's run should fail")
     assert not any(c.startswith("train.py") for c in stub_calls.read_text().splitlines())

@@ -216,7 +216,7 @@ def evaluate_inputs(cfg) -> int:
     from tqdm.auto import tqdm
 
     from srnet.app.inputs import is_video_file, list_inputs
-    from srnet.infer.upscaler import load_model
+    from srnet.infer.models import load_model
     from srnet.io.tables import markdown_table
 
     try:

@@ -126,13 +126,3 @@ def export_torchscript(net: nn.Module, path: Path, io: str = "y") -> Path:
         torch.jit.save(traced, str(path), _extra_files=extra)
     return path
 
-
-def run_exported(path: Path, fmt: str, x: np.ndarray) -> np.ndarray:
-    """Run an exported file on (N, C, H, W) float32 -> (N, C', sH, sW) float32 (CPU)."""
-    from srnet.deploy import runtimes
-
-    if fmt == "onnx":
-        return runtimes.run_onnxruntime(path, x)
-    if fmt == "ncnn":
-        return runtimes.run_ncnn(path, x)
-    return runtimes.run_torchscript(path, x)

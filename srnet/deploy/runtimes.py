@@ -111,3 +111,12 @@ def run_torchscript(path: Path, x: np.ndarray) -> np.ndarray:
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, still works
         return torch.jit.load(str(path)).eval()(torch.from_numpy(x)).numpy()
+
+
+def run_exported(path: Path, fmt: str, x: np.ndarray) -> np.ndarray:
+    """Run an exported file on (N, C, H, W) float32 -> (N, C', sH, sW) float32 (CPU)."""
+    if fmt == "onnx":
+        return run_onnxruntime(path, x)
+    if fmt == "ncnn":
+        return run_ncnn(path, x)
+    return run_torchscript(path, x)

@@ -1,4 +1,5 @@
-"""The networks one ``infer.py`` run uses: the checkpoint, or the bundled weights by scale and kind.
+"""Which network: :func:`load_model` (a checkpoint or bundled name -> an :class:`Upscaler`), and
+the networks one ``infer.py`` run uses: the checkpoint, or the bundled weights by scale and kind.
 
 With ``ckpt_path`` (or ``scale``) every input goes through that one network's scale. Without
 either and with ``outscale`` / ``width`` / ``height``, each input gets the bundled network of the
@@ -16,7 +17,7 @@ import logging
 from pathlib import Path
 
 from srnet.infer.resize import OutputSize, pick_scale
-from srnet.infer.upscaler import Upscaler, load_model
+from srnet.infer.upscaler import Upscaler
 from srnet.io import checkpoints
 from srnet.io.jpeginfo import jpeg_quality
 
@@ -24,6 +25,38 @@ log = logging.getLogger("srnet.infer")
 WEIGHTS = ("clean", "real", "auto")
 CLEAN_FROM, REAL_AT = 95, 50  # weights=auto: JPEG quality from which clean, at which fully real
 STEP = 0.25  # weights=auto: strengths are rounded to this (a few blends per run, not one each)
+
+
+def load_model(source: str = "x2", device: str = "auto", precision: str = "fp32",
+               tile: int | str = "auto", progress: bool = False, denoise: float | None = None,
+               real: str | None = None) -> Upscaler:
+    """Load a checkpoint (``.ckpt`` / ``.pt`` path, or a bundled name: ``"x2"``, ``"x3"``,
+    ``"x4"`` for clean inputs, ``"x2-real"`` ... for compressed, noisy or blurred photos).
+
+    Args:
+        source: see :func:`srnet.io.checkpoints.load_net`.
+        device: ``auto`` (GPU when there is one), ``cpu``, ``cuda``, ``cuda:<n>``.
+        precision: ``fp32``, or ``fp16`` / ``bf16`` (autocast, fp32 re-run of non-finite tiles).
+        tile: LR tile side, ``0`` for whole images, or ``auto``.
+        progress: progress bar over tiles.
+        denoise: 0..1, the weights interpolated from the clean network (0) to the real-photo one
+            (1) of the same scale (:func:`srnet.nets.blend.blend`); None: ``source`` as it is.
+        real: with ``denoise``, the real-photo checkpoint (default: the bundled ``x<s>-real``
+            partner of a bundled ``source``).
+    """
+    from srnet.io.checkpoints import BUNDLED, load_net
+
+    if denoise is None:
+        return Upscaler(load_net(source), device, precision, tile, progress)
+    from srnet.nets.blend import blend
+
+    clean = str(source).removesuffix("-real")
+    if real is None and clean not in BUNDLED:
+        raise ValueError(f"denoise={denoise} with {source}: also give real=<the real-photo "
+                         f"checkpoint fine-tuned from it> (bundled names pair x2 with x2-real)")
+    net = blend(load_net(clean), load_net(real or f"{clean}-real"), denoise)
+    net.source = f"{clean} and {real or clean + '-real'} blended at denoise={denoise:g}"
+    return Upscaler(net, device, precision, tile, progress)
 
 
 def auto_strength(quality: int | None) -> float:

@@ -230,34 +230,3 @@ def as_layout(image: np.ndarray, pic: Picture) -> np.ndarray:
     out = picture_to_array(pic)
     return out[:, :, 0] if image.ndim == 2 else out
 
-
-def load_model(source: str = "x2", device: str = "auto", precision: str = "fp32",
-               tile: int | str = "auto", progress: bool = False, denoise: float | None = None,
-               real: str | None = None) -> Upscaler:
-    """Load a checkpoint (``.ckpt`` / ``.pt`` path, or a bundled name: ``"x2"``, ``"x3"``,
-    ``"x4"`` for clean inputs, ``"x2-real"`` ... for compressed, noisy or blurred photos).
-
-    Args:
-        source: see :func:`srnet.io.checkpoints.load_net`.
-        device: ``auto`` (GPU when there is one), ``cpu``, ``cuda``, ``cuda:<n>``.
-        precision: ``fp32``, or ``fp16`` / ``bf16`` (autocast, fp32 re-run of non-finite tiles).
-        tile: LR tile side, ``0`` for whole images, or ``auto``.
-        progress: progress bar over tiles.
-        denoise: 0..1, the weights interpolated from the clean network (0) to the real-photo one
-            (1) of the same scale (:func:`srnet.nets.blend.blend`); None: ``source`` as it is.
-        real: with ``denoise``, the real-photo checkpoint (default: the bundled ``x<s>-real``
-            partner of a bundled ``source``).
-    """
-    from srnet.io.checkpoints import BUNDLED, load_net
-
-    if denoise is None:
-        return Upscaler(load_net(source), device, precision, tile, progress)
-    from srnet.nets.blend import blend
-
-    clean = str(source).removesuffix("-real")
-    if real is None and clean not in BUNDLED:
-        raise ValueError(f"denoise={denoise} with {source}: also give real=<the real-photo "
-                         f"checkpoint fine-tuned from it> (bundled names pair x2 with x2-real)")
-    net = blend(load_net(clean), load_net(real or f"{clean}-real"), denoise)
-    net.source = f"{clean} and {real or clean + '-real'} blended at denoise={denoise:g}"
-    return Upscaler(net, device, precision, tile, progress)

@@ -201,17 +201,9 @@ def trained_steps(path: str | os.PathLike) -> int | None:
 
 def check_compatible(net_cfg: dict, expected: dict, source: str | os.PathLike = "the checkpoint"
                      ) -> None:
-    """Refuse a checkpoint whose architecture differs from what was asked.
-
-    Args:
-        net_cfg: what the checkpoint holds (an ``FSRCNNConfig`` dict).
-        expected: the asked values, e.g. ``{"scale": 2, "color_mode": "y", "arch": "fsrcnn"}``;
-            keys whose value is ``None`` are not checked.
-        source: the checkpoint's name for the message.
-
-    Raises:
-        CheckpointError: saying what the checkpoint holds and what was asked, key by key.
-    """
+    """Refuse (:class:`CheckpointError`, key by key) a checkpoint ``net_cfg`` (an
+    ``FSRCNNConfig`` dict) that differs from ``expected``, e.g. ``{"scale": 2, "color_mode":
+    "y"}`` (``None`` values are not checked); ``source`` names it in the message."""
     diffs = [f"{k}={v!r} was asked but the checkpoint has {k}={net_cfg.get(k)!r}"
              for k, v in expected.items() if v is not None and net_cfg.get(k) != v]
     if diffs:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from srnet.app.app import infer
 from srnet.app.inputs import list_inputs
-from srnet.infer.upscaler import load_model
+from srnet.infer.models import load_model
 from srnet.io.animation import read_animation
 
 DURATIONS = [50, 120, 200]

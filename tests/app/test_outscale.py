@@ -14,8 +14,8 @@ from PIL import Image
 from skimage import data
 
 from srnet.app.app import infer
+from srnet.infer.models import load_model
 from srnet.infer.resize import OutputSize, pick_scale, resize
-from srnet.infer.upscaler import load_model
 from srnet.io.images import read_picture
 from srnet.io.pictures import to_tensor
 

@@ -19,7 +19,7 @@ import pytest
 from helpers import ROOT, compose_infer, make_video, tiny_weights, video_facts
 
 from srnet.app.app import infer
-from srnet.infer.upscaler import load_model
+from srnet.infer.models import load_model
 
 av = pytest.importorskip("av")
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}

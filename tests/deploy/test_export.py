@@ -10,6 +10,7 @@ import pytest
 import torch
 from helpers import ROOT
 
+from srnet.deploy import runtimes
 from srnet.io.checkpoints import save_weights
 from srnet.nets.fsrcnn import FSRCNN
 
@@ -57,7 +58,7 @@ def test_torchscript_matches_pytorch(tmp_path: Path, export) -> None:
     x = np.random.default_rng(1).random((1, 1, 31, 12), dtype=np.float32)
     with torch.no_grad():
         ref = net(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(export.run_exported(out, "torchscript", x), ref, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(runtimes.run_exported(out, "torchscript", x), ref, atol=1e-5, rtol=0)
 
 
 def test_export_argument_errors(export) -> None:

@@ -10,9 +10,8 @@ import torch
 from helpers import smooth_image
 from PIL import Image
 
-from srnet.infer.models import ModelBank, auto_strength
+from srnet.infer.models import ModelBank, auto_strength, load_model
 from srnet.infer.resize import OutputSize
-from srnet.infer.upscaler import load_model
 from srnet.io import checkpoints
 from srnet.io.checkpoints import save_weights
 from srnet.io.jpeginfo import jpeg_quality

@@ -11,7 +11,7 @@ from helpers import compose_infer, smooth_image
 
 from srnet.app.app import infer
 from srnet.infer.floats import upscale_float
-from srnet.infer.upscaler import load_model
+from srnet.infer.models import load_model
 from srnet.io.images import read_picture, write_picture
 from srnet.io.pictures import Picture
 from srnet.ops.resize import enlarge
