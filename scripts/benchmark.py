@@ -7,7 +7,8 @@ Keys (``key=value``, lists as ``[a,b]``):
 
 * ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``shapes`` (network shapes and
   the tiny-SR peers per image on real photos, :mod:`srnet.benchmarks.shapes`; the first of
-  ``folders`` holds the photos, default BSD100's LR), ``encode`` (PNG levels 1 / 3 / 6: time and size, :mod:`srnet.benchmarks.encode`), ``modes`` (the deployed executions per LR size against the
+  ``folders`` holds the photos, default BSD100's LR), ``first`` (``load_model(...).upscale`` over 20 photos of 20 sizes: first pass, warm pass,
+  OpenCV, :mod:`srnet.benchmarks.first_pass`), ``encode`` (PNG levels 1 / 3 / 6: time and size, :mod:`srnet.benchmarks.encode`), ``modes`` (the deployed executions per LR size against the
   rule that picks one, :mod:`srnet.benchmarks.modes`), ``profile`` (per-layer CPU
   time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``folder`` (``infer.py`` on
   folders of photos against an OpenCV script and ECBSR in eager PyTorch, whole processes,
@@ -43,7 +44,8 @@ from pathlib import Path
 
 from kvargs import parse_kv
 
-PARTS = ("infer", "profile", "folder", "train", "shapes", "modes", "memory", "encode", "all")
+PARTS = ("infer", "profile", "folder", "first", "train", "shapes", "modes", "memory", "encode",
+         "all")
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
@@ -148,6 +150,15 @@ def run_memory(args: dict) -> dict:
     return result
 
 
+def run_first(args: dict) -> list[dict]:
+    from srnet.benchmarks import first_pass
+
+    results = first_pass.run([int(s) for s in args["scales"]])
+    print(f"\n## First pass and warm pass over 20 photos of 20 sizes ({results[0]['machine']})\n")
+    print(first_pass.table(results))
+    return results
+
+
 def run_encode(args: dict) -> dict:
     from srnet.benchmarks import encode
 
@@ -194,6 +205,8 @@ def main(argv: list[str] | None = None) -> dict:
         results["modes"] = run_modes(args)
     if args["part"] == "memory":
         results["memory"] = run_memory(args)
+    if args["part"] in ("first", "all"):
+        results["first"] = run_first(args)
     if args["part"] in ("encode", "all"):
         results["encode"] = run_encode(args)
     out = Path(args["out"])

@@ -100,3 +100,19 @@ def test_ctrl_c_mid_folder_keeps_only_complete_files(tmp_path, weights, monkeypa
     assert infer(tmp_path, f"input={tmp_path / 'in'}", f"output={tmp_path / 'o'}",
                  f"ckpt_path={weights}", "progress=false", "skip_existing=true") == 0
     assert len(list((tmp_path / "o").iterdir())) == 5
+
+
+def test_infer_imports_only_what_it_uses():
+    """infer.py's application and load_model pull in no training, data, analysis, Lightning or
+    TensorBoard code (start-up time)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, srnet.cli, srnet.app.app, srnet.infer.models; "
+            "print(sorted({m.split('.')[0] if not m.startswith('srnet.') else '.'.join(m.split('.')[:2])"
+            " for m in sys.modules}))")
+    mods = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout
+    for banned in ("lightning", "tensorboard", "srnet.train", "srnet.data", "srnet.analysis",
+                   "torchvision", "torchmetrics", "srnet.benchmarks"):
+        assert f"'{banned}'" not in mods, banned
