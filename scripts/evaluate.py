@@ -3,6 +3,8 @@
     python scripts/evaluate.py ckpt_path=<ckpt> datasets=[Set5,Set14,BSD100] out_dir=<dir>
     python scripts/evaluate.py 'ckpt_path=[x2,x2-real]' datasets=[Set14,BSD100] \\
         'degradation=[bicubic,jpeg_q75,jpeg_q50,noise]'
+    python scripts/evaluate.py ckpt_path=x2 'denoise=[0,0.5,1]' datasets=[holdout] \\
+        'degradation=[bicubic,jpeg,jpeg_q75,jpeg_q50]'         # along the denoise knob
     python scripts/evaluate.py data_root=../shared/datasets scales=[2,3,4] lr=make   # baselines
 
 Keys (``key=value``, lists as ``[a,b]``):
@@ -16,6 +18,9 @@ Keys (``key=value``, lists as ``[a,b]``):
 * ``scales``      SR factors; default ``[2,3,4]`` without a checkpoint, the checkpoints' scales
 * ``degradation`` a preset of ``configs/degradation/`` or a list (default ``bicubic``); LR made
   from HR by it, seeded by each image's name
+* ``denoise``     strengths (0..1) to score each checkpoint at, blended with ``real`` (the
+  weights interpolated as ``denoise=`` does in infer.py): rows ``<name>@<strength>``
+* ``real``        the real-photo partner for ``denoise`` (default: ``<bundled name>-real``)
 * ``lr``          ``given`` (the sets' LR files, under ``bicubic``) or ``make`` (always made)
 * ``methods``     baselines to score (default ``[nearest,bilinear,bicubic]``)
 * ``device`` (``auto``, ``cpu``, ``cuda``), ``out_dir`` (default ``logs/evaluate/<date>_<time>``)
@@ -52,13 +57,13 @@ def defaults() -> dict:
             "data_root": os.environ.get("SRNET_DATA", str(ROOT.parent / "shared" / "datasets")),
             "datasets": ["Set5", "Set14", "BSD100"], "scales": None, "lr": "given",
             "methods": list(BASELINES), "degradation": "bicubic", "device": "auto",
-            "out_dir": None}
+            "out_dir": None, "denoise": None, "real": None}
 
 
 def parse_args(argv: list[str]) -> dict:
     """``key=value`` arguments over :func:`defaults`; errors name the key and the allowed ones."""
     args = parse_kv("evaluate.py", defaults(), argv)
-    for key in ("datasets", "methods", "degradation", "ckpt_path", "scales"):
+    for key in ("datasets", "methods", "degradation", "ckpt_path", "scales", "denoise"):
         if args[key] is not None and not isinstance(args[key], list):
             args[key] = [args[key]]
     check_lr_mode(args["lr"])
@@ -86,6 +91,12 @@ def main(argv: list[str]) -> list[dict]:
     device = a["device"] if a["device"] != "auto" else "cuda" if torch.cuda.is_available() else "cpu"
     sources = a["ckpt_path"] or []
     nets = {("model" if len(sources) == 1 else Path(str(s)).stem): load_net(s) for s in sources}
+    if a["denoise"]:  # the clean-to-real knob: each checkpoint blended at each strength
+        from srnet.nets.blend import blend
+
+        nets = {f"{Path(str(s)).stem}@{float(t):g}":
+                blend(net, load_net(a["real"] or f"{s}-real"), float(t))
+                for s, net in zip(sources, nets.values(), strict=True) for t in a["denoise"]}
     scales = a["scales"] or sorted({n.cfg.scale for n in nets.values()}) or [2, 3, 4]
     out_dir = Path(a["out_dir"] or ROOT / "logs" / "evaluate" / time.strftime("%Y-%m-%d_%H-%M-%S"))
     rows = evaluate_sets(nets, a["data_root"], a["datasets"], scales, a["degradation"], a["lr"],

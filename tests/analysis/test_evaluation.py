@@ -161,3 +161,25 @@ def test_evaluate_bsd100_bicubic_matches_published(shared_data, tmp_path, lr):
                     "methods=[bicubic]", f"out_dir={tmp_path}"])
     assert {r["scale"]: r["images"] for r in rows} == {2: 100, 3: 100, 4: 100}
     assert {r["scale"]: r["psnr"] for r in rows} == pytest.approx(PUBLISHED["BSD100"], abs=0.03)
+
+
+def test_denoise_rows_follow_the_blend(tmp_path):
+    """denoise=[0,1] rows equal the clean and the real checkpoint scored alone; 0.5 lies apart."""
+    from srnet.io.checkpoints import save_weights
+    from srnet.nets.fsrcnn import FSRCNN
+
+    make_benchmark(tmp_path / "data", "Set2", 2)
+    paths = {}
+    for name, seed in (("clean", 0), ("real", 1)):
+        torch.manual_seed(seed)
+        paths[name] = save_weights(FSRCNN(scale=2, d=8, s=4, m=1), tmp_path / f"{name}.pt")
+    common = [f"data_root={tmp_path / 'data'}", "datasets=[Set2]", "methods=[bicubic]",
+              "device=cpu", "degradation=[jpeg_q50]"]
+    alone = {r["method"]: r["psnr"] for r in ev.main(
+        [f"ckpt_path=[{paths['clean']},{paths['real']}]", *common, f"out_dir={tmp_path / 'a'}"])}
+    knob = {r["method"]: r["psnr"] for r in ev.main(
+        [f"ckpt_path={paths['clean']}", f"real={paths['real']}", "denoise=[0,0.5,1]", *common,
+         f"out_dir={tmp_path / 'b'}"])}
+    assert knob["clean@0"] == pytest.approx(alone["clean"], abs=1e-6)
+    assert knob["clean@1"] == pytest.approx(alone["real"], abs=1e-6)
+    assert knob["clean@0.5"] not in (knob["clean@0"], knob["clean@1"])
