@@ -53,8 +53,10 @@ def photo_pool() -> list[np.ndarray]:
 
 
 def mosaic(pool: list[np.ndarray], start: int, rows: int, cols: int) -> np.ndarray:
-    """``rows`` x ``cols`` photos of the pool side by side (each cropped to the smallest)."""
+    """``rows`` x ``cols`` photos of the pool side by side (portrait ones turned to landscape,
+    each cropped to the smallest)."""
     tiles = [pool[(start + i) % len(pool)] for i in range(rows * cols)]
+    tiles = [np.rot90(t) if t.shape[0] > t.shape[1] else t for t in tiles]
     h, w = min(t.shape[0] for t in tiles), min(t.shape[1] for t in tiles)
     grid = [np.concatenate([t[:h, :w] for t in tiles[r * cols:(r + 1) * cols]], 1)
             for r in range(rows)]
