@@ -10,6 +10,7 @@ compares the runs at equal CPU-minutes along their holdout curves (srnet/analysi
     python scripts/body_study.py                          # every arm, then the report
     python scripts/body_study.py arms=[x2_classic,x2_d16_m4] minutes=15 jobs=2 threads=1
     python scripts/body_study.py run=false                # the report of the runs already there
+                                                          # (stopped ones too, marked so)
 
 An arm whose run folder holds a finished run is not run again (delete the folder to rerun).
 Logs: ``<out>/<arm>.log``; report: ``<out>/report.md`` and ``<out>/curves.png``.
@@ -100,9 +101,12 @@ def main(argv: list[str] | None = None) -> None:
                            for arm in a["arms"]}, a["jobs"])
     else:
         for arm in a["arms"]:
-            meta = root / f"{arm}.json"
+            meta, cfg = root / f"{arm}.json", root / arm / ".hydra" / "config.yaml"
             if meta.is_file():
                 records[arm] = json.loads(meta.read_text())
+            elif cfg.is_file():  # a run stopped before its budget: its curve so far
+                net = OmegaConf.to_container(OmegaConf.load(cfg).model.net, resolve=True)
+                records[f"{arm} (stopped)"] = {"dir": str(root / arm), "net": net}
     if not records:
         raise SystemExit("body_study.py: no finished arm to report")
     text = report(records, a["marks"])
