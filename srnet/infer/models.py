@@ -23,8 +23,12 @@ from srnet.io.jpeginfo import jpeg_quality
 
 log = logging.getLogger("srnet.infer")
 WEIGHTS = ("clean", "real", "auto")
-CLEAN_FROM, REAL_AT = 95, 50  # weights=auto: JPEG quality from which clean, at which fully real
-STEP = 0.25  # weights=auto: strengths are rounded to this (a few blends per run, not one each)
+# weights=auto: (JPEG quality, denoise strength), linear between, rounded to STEP. The best
+# strength on the x2 holdout (every 10th training image; python scripts/evaluate.py ckpt_path=x2
+# 'denoise=[0,0.25,0.5,0.75,1]' datasets=[holdout] 'degradation=[bicubic,jpeg,jpeg_q75,jpeg_q50]'):
+# 0.5 at quality 90, 0.75 at 75 (1 within 0.03 dB), 1 at 50; 0 on lossless (bicubic) LR.
+AUTO_POINTS = ((50, 1.0), (75, 0.75), (90, 0.5), (100, 0.0))
+STEP = 0.25  # a few blends per run, not one per file
 
 
 def load_model(source: str = "x2", device: str = "auto", precision: str = "fp32",
@@ -63,8 +67,11 @@ def auto_strength(quality: int | None) -> float:
     """``weights=auto``'s denoise strength for a JPEG of ``quality`` (None: lossless, 0)."""
     if quality is None:
         return 0.0
-    t = (CLEAN_FROM - quality) / (CLEAN_FROM - REAL_AT)
-    return round(min(1.0, max(0.0, t)) / STEP) * STEP
+    q = min(max(quality, AUTO_POINTS[0][0]), AUTO_POINTS[-1][0])
+    for (q0, t0), (q1, t1) in zip(AUTO_POINTS, AUTO_POINTS[1:], strict=False):
+        if q0 <= q <= q1:
+            return round((t0 + (t1 - t0) * (q - q0) / (q1 - q0)) / STEP) * STEP
+    return 0.0
 
 
 class ModelBank:
@@ -76,13 +83,13 @@ class ModelBank:
         precision, tile, progress)."""
         if weights not in WEIGHTS:
             raise ValueError(f"weights={weights!r}: choose one of {WEIGHTS}")
-        if ckpt_path is not None and (weights != "clean" or denoise is not None):
+        if ckpt_path is not None and (weights == "real" or denoise is not None):
             raise ValueError("weights=real|auto and denoise= choose among the bundled weights; "
                              "with ckpt_path= give the checkpoint you want instead")
         if denoise is not None and weights == "auto":
             raise ValueError("weights=auto sets the denoise strength per input; leave denoise= "
                              "unset (or use weights=real denoise=<0..1>)")
-        self.size, self.load, self.weights = size, load, weights
+        self.size, self.load, self.weights, self.ckpt_path = size, load, weights, ckpt_path
         self.denoise = None if denoise is None else float(denoise)
         if weights == "real" and denoise is None:
             self.denoise = 1.0
@@ -124,6 +131,11 @@ class ModelBank:
                 self.loaded[source] = load_model(source, **self.load)
         return self.loaded[source]
 
+    @staticmethod
+    def has_real(scale: int) -> bool:
+        """Whether real-photo weights are bundled for ``scale``."""
+        return (checkpoints.WEIGHTS_DIR / f"fsrcnn_x{scale}_real.pt").is_file()
+
     def bundled_scales(self) -> list[int]:
         """Scales whose bundled clean weights exist."""
         return [int(n[1:]) for n in checkpoints.BUNDLED
@@ -136,9 +148,11 @@ class ModelBank:
         scale = self.default.scale
         if factor is not None and not self.fixed:
             scale = pick_scale(factor, self.bundled_scales() or [self.default.scale])
-        if self.weights == "auto":
+        if self.ckpt_path is not None:
+            source = self.source
+        elif self.weights == "auto":  # lossless inputs, or no real partner at this scale: clean
             strength = auto_strength(jpeg_quality(src) if src is not None else None)
-            source = self.name(scale, strength)
+            source = self.name(scale, strength if self.has_real(scale) else 0.0)
         elif self.fixed:
             source = self.source
         else:

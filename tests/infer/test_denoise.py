@@ -68,15 +68,36 @@ def test_jpeg_quality_is_read_from_the_file(tmp_path, quality) -> None:
 
 
 def test_auto_picks_the_strength_per_file(tmp_path, bundled) -> None:
-    assert auto_strength(None) == 0 and auto_strength(98) == 0 and auto_strength(40) == 1
-    assert auto_strength(75) == 0.5
+    assert auto_strength(None) == 0 and auto_strength(100) == 0 and auto_strength(40) == 1
+    assert [auto_strength(q) for q in (98, 95, 90, 75, 60, 50)] == [0, 0.25, 0.5, 0.75, 1, 1]
     bank = ModelBank(None, None, OutputSize(), weights="auto", device="cpu")
-    for q, want in ((97, "x2"), (75, "x2@0.5"), (40, "x2-real")):
+    for q, want in ((99, "x2"), (90, "x2@0.5"), (75, "x2@0.75"), (40, "x2-real")):
         jpeg_file(tmp_path / f"q{q}.jpg", q)
         model, source = bank.choose(48, 40, tmp_path / f"q{q}.jpg")
         assert source == want and model.scale == 2
     Image.fromarray(smooth_image(40, 48)).save(tmp_path / "c.png")
     assert bank.choose(48, 40, tmp_path / "c.png")[1] == "x2"
+    (tmp_path / "fsrcnn_x2_real.pt").unlink()  # no real partner at a scale: auto gives clean
+    assert bank.choose(48, 40, tmp_path / "q40.jpg")[1] in ("x2", "x2-real")  # loaded before
+    fresh = ModelBank(None, None, OutputSize(), weights="auto", device="cpu")
+    assert fresh.choose(48, 40, tmp_path / "q40.jpg")[1] == "x2"
+
+
+def test_auto_is_the_default_and_a_checkpoint_overrides_it(tmp_path, bundled) -> None:
+    from omegaconf import OmegaConf
+
+    from srnet import CONFIG_DIR
+
+    assert OmegaConf.load(CONFIG_DIR / "infer.yaml").weights == "auto"
+    ckpt = save_weights(FSRCNN(**NET), tmp_path / "mine.pt")
+    jpeg_file(tmp_path / "q40.jpg", 40)
+    bank = ModelBank(str(ckpt), None, OutputSize(), weights="auto", device="cpu")
+    assert bank.choose(48, 40, tmp_path / "q40.jpg")[1] == str(ckpt)
+    with pytest.raises(ValueError, match="with ckpt_path= give the checkpoint"):
+        ModelBank(str(ckpt), None, OutputSize(), weights="real", device="cpu")
+
+
+def test_weights_real_and_bad_names(tmp_path, bundled) -> None:
     real = ModelBank(None, 2, OutputSize(), weights="real", device="cpu")
     assert real.source == "x2-real"
     with pytest.raises(ValueError, match="weights=auto sets the denoise strength"):
