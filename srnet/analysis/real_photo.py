@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from srnet.analysis.figures import stack, titled, zoomed
+from srnet.analysis.samples import detail_box
 from srnet.infer.models import load_model
 from srnet.ops.metrics import psnr
 from srnet.ops.resize import bicubic_down, enlarge, mod_crop
@@ -32,7 +33,7 @@ def photo(path: str | None) -> tuple[np.ndarray, str]:
 
 
 def as_tensor(img: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255  # (1, 3, H, W)
+    return torch.from_numpy(np.array(img)).permute(2, 0, 1)[None].float() / 255  # (1, 3, H, W)
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -63,7 +64,7 @@ def figure(path: str | None = None, scale: int = 2, quality: int = 50,
             f"srnet x{scale}-real": real.upscale(lr)}
     scores = {k: float(psnr(as_tensor(v), hr, border=scale)) for k, v in outs.items()}
     h, w = hr8.shape[:2]
-    top, left, side = box or (h // 3, w // 3, min(160, h // 3, w // 3))
+    top, left, side = box or detail_box(hr, min(128, h // 2, w // 2))  # the most detailed crop
     panels = [titled(zoomed(Image.fromarray(v[top:top + side, left:left + side]), zoom),
                      f"{k}\nY-PSNR {scores[k]:.2f} dB", size=15) for k, v in outs.items()]
     head = f"{name}, shrunk x{scale} and saved as JPEG quality {quality}; crop zoomed {zoom}x"
