@@ -64,10 +64,10 @@ def test_bundled_onnx_on_a_photo_crop(shared_data: Path, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scale", [2, 3, 4])
-def test_bundled_exports_on_photos(shared_data: Path, tmp_path: Path, scale: int) -> None:
+@pytest.mark.parametrize("name", ["x2", "x3", "x4", "x2-real"])
+def test_bundled_exports_on_photos(shared_data: Path, tmp_path: Path, name: str) -> None:
     pytest.importorskip("onnxruntime")
-    model = load_model(f"x{scale}")
+    model, scale = load_model(name), int(name[1])
     files = photos(shared_data)
     refs = [model.upscale(odd_rgb(p)) for p in files]
     path = export_onnx(model.net, tmp_path / f"srnet-x{scale}.onnx", io="rgb")
