@@ -64,7 +64,7 @@ def test_bundled_onnx_on_a_photo_crop(shared_data: Path, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["x2", "x3", "x4", "x2-real"])
+@pytest.mark.parametrize("name", ["x2", "x3", "x4", "x2-real", "x4-real"])
 def test_bundled_exports_on_photos(shared_data: Path, tmp_path: Path, name: str) -> None:
     pytest.importorskip("onnxruntime")
     model, scale = load_model(name), int(name[1])
