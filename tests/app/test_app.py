@@ -268,7 +268,7 @@ def test_readme_commands(tmp_path, trained_ckpt, monkeypatch, capsys):
     assert size(up / "img_001_big.png") == (96, 72)
     assert load_net(tmp_path / "weights.pt").cfg == load_net(tmp_path / "run.ckpt").cfg
     exec(compile(python[0], "README.md", "exec"), {})
-    assert "(80, 60) (60, 80, 3) (1, 1, 64, 64)" in capsys.readouterr().out
+    assert "2 y (80, 60) (60, 80, 3)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("entry,name", [("train_main", "task_name: train"),
