@@ -9,7 +9,7 @@ through the network as one batch (up to ``batch``; :meth:`Upscaler.upscale_pictu
 the pixels it gets alone). Lines, failures and the progress bar come in input order, as one file
 at a time would give them. Animations, videos and stills over ``PIPE_PIXELS`` run alone in the
 main thread once the writes before them are done, so memory stays that of one large picture.
-Ctrl-C stops reading, lets the writes already under way finish, and re-raises.
+Ctrl-C stops reading, lets the writes of pictures already upscaled finish, and re-raises.
 """
 
 from __future__ import annotations
@@ -142,9 +142,8 @@ class Pipeline:
             self.drain()
         finally:  # Ctrl-C included: stop reading, let writes under way finish and report them
             reader.stop()
-            writer.shutdown(wait=True, cancel_futures=True)
-            while self.pending and not self.pending[0][1].cancelled():
-                self.settle()
+            writer.shutdown(wait=True)  # at most AHEAD writes, each of a finished picture
+            self.drain()
 
     def plan(self, item: Item) -> tuple[Path, StillPlan | BaseException]:
         if item.error is not None:
