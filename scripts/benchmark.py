@@ -129,13 +129,15 @@ def run_shapes(args: dict) -> list[dict]:
 
 def run_modes(args: dict) -> list[dict]:
     from srnet.benchmarks import modes
+    from srnet.benchmarks.shapes import SHAPES
 
     results = []
     for s in args["scales"]:
-        result = modes.run({"scale": int(s)}, args["threads"])
-        print(f"\n## Deployed executions per LR size, x{s} ({result['machine']})\n")
-        print(modes.table(result))
-        results.append(result)
+        for name in ("classic d56 s12 m4", "slim d16 m4"):
+            result = modes.run({"scale": int(s), **SHAPES[name]}, args["threads"])
+            print(f"\n## Deployed executions per LR size, x{s}, {name} ({result['machine']})\n")
+            print(modes.table(result))
+            results.append(result)
     return results
 
 

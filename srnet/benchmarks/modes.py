@@ -41,7 +41,7 @@ def time_modes(net_cfg: dict, sizes=SIZES, repeats: int = 5) -> list[dict]:
                 upscale_into(dn, img, out, mode=mode)
                 best[mode] = min(best.get(mode, np.inf), time.perf_counter() - t)
         fastest = min(best, key=best.get)
-        pick = rule(1, h, w, torch.get_num_threads())
+        pick = rule(1, h, w, torch.get_num_threads(), dn.width)
         rows.append({"lr": f"{w}x{h}", **{m: 1e3 * v for m, v in best.items()},
                      "fastest": fastest, "rule": pick, "rule_vs_best": best[pick] / best[fastest]})
     return rows

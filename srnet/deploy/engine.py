@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from srnet.deploy.banded import BandedNet
+from srnet.deploy.banded import BandedNet, conv_prelu_pairs
 from srnet.deploy.plan import MAX_PLAIN_PIXELS, MIN_PART_ROWS, Planner, rule, shape_class
 from srnet.nets.reparam import PhaseConvTail, reparameterize
 from srnet.nets.skip import RADIUS
@@ -95,6 +95,7 @@ class DeployedNet(nn.Module):
             tail = fast.tail.conv if isinstance(fast.tail, PhaseConvTail) else fast.tail[0]
             centred = all(k == 2 * p + 1 for k, p in zip(tail.kernel_size, tail.padding,
                                                          strict=True))
+        self.width = max(c.out_channels for c, _ in conv_prelu_pairs(fast.body))  # for the rule
         self.banded = None  # the CPU float32 fast path, see srnet.deploy.banded
         if device.type == "cpu" and dtype == torch.float32 and centred:
             self.banded = BandedNet(fast, band_rows)
@@ -106,7 +107,7 @@ class DeployedNet(nn.Module):
             return "plain"
         n, _, h, w = x.shape
         if self.execution == "auto":  # no timing on the user's images: srnet.deploy.plan.rule
-            return rule(n, h, w, torch.get_num_threads())
+            return rule(n, h, w, torch.get_num_threads(), self.width)
         if self.execution != "measure":
             return self.execution
         if n * h * w > MAX_PLAIN_PIXELS:  # plain holds (N, 56, H, W) activations: not tried

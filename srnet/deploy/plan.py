@@ -33,18 +33,24 @@ MEASURE_SECONDS = 0.5  # cheap inputs: as many rounds (up to 8) as fit in about 
 MAX_PLAIN_PIXELS = 512 * 512  # LR pixels per batch above which only the banded engine is tried
 EXECUTIONS = ("auto", "banded", "plain")
 MIN_PART_ROWS = 24  # an image is cut into one row part per thread when each gets this many
+NARROW = 24  # networks at most this wide (channels) count as narrow (the re-shaped d=16 family)
+NARROW_INTRA_PIXELS = 256 * 256  # narrow networks: whole images on intra-op threads up to this
 
 
-def rule(n: int, h: int, w: int, threads: int) -> str:
-    """The execution for a batch of ``n`` LR images of ``h`` x ``w`` on ``threads`` threads.
+def rule(n: int, h: int, w: int, threads: int, width: int = 56) -> str:
+    """The execution for a batch of ``n`` LR images of ``h`` x ``w`` on ``threads`` threads,
+    for a network whose widest layer has ``width`` channels.
 
     One thread: the banded engine (activations stay in cache). More: whole images per thread
     when the batch splits evenly, else row parts per thread when each part has enough rows
-    (``banded``); images too short to split run with every op on all threads
-    (``banded-intra``)."""
-    if threads <= 1 or n % threads == 0 or h >= threads * MIN_PART_ROWS:
+    (``banded``); images too short to split, and for a narrow network (d=16: activations small
+    enough to stay in cache whole) images up to 256x256, run with every op on all threads
+    (``banded-intra``: 1.1-1.6x faster there on the 2-core Xeon, ``benchmark.py part=modes``)."""
+    if threads <= 1 or n % threads == 0:
         return "banded"
-    return "banded-intra"
+    if width <= NARROW and h * w <= NARROW_INTRA_PIXELS:
+        return "banded-intra"
+    return "banded" if h >= threads * MIN_PART_ROWS else "banded-intra"
 
 
 def shape_class(kind: Hashable, n: int, h: int, w: int) -> tuple:

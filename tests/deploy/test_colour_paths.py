@@ -154,10 +154,13 @@ def test_auto_execution_times_nothing_and_follows_the_rule() -> None:
             got = fast.choose("colour", torch.rand(n, 3, h, w), calls.append)
         finally:
             torch.set_num_threads(old)
-        assert got == rule(n, h, w, threads)
+        assert got == rule(n, h, w, threads, fast.width)
     assert calls == [] and not fast.planner.choices  # nothing ran to decide
     assert rule(1, 20, 24, 2) == "banded-intra" and rule(1, 200, 24, 2) == "banded"
     assert rule(2, 20, 24, 2) == "banded" and rule(1, 20, 24, 1) == "banded"
+    # a narrow (d=16) network: small photos whole on intra-op threads, large ones in row parts
+    assert rule(1, 107, 160, 2, 16) == "banded-intra" and rule(1, 107, 160, 2, 56) == "banded"
+    assert rule(1, 720, 1280, 2, 16) == "banded" and rule(2, 107, 160, 2, 16) == "banded"
 
 
 def test_measured_execution_is_measured_and_cached() -> None:
