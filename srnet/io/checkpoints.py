@@ -185,12 +185,11 @@ def load_matching(net: nn.Module, source: str | os.PathLike) -> list[str]:
     if not match:
         raise CheckpointError(f"{path}: no tensor matches this network's names and shapes")
     # The body is what carries over between scales: all of it or nothing (another shape).
-    odd = [f"{k} {tuple(v.shape)} (this network: {tuple(own[k].shape) if k in own else 'none'})"
+    odd = [f"{k} {tuple(v.shape)} (here {tuple(own[k].shape) if k in own else 'none'})"
            for k, v in state.items() if k.startswith("body.") and k not in match]
     if odd:
-        raise CheckpointError(f"{path}: its body is another network's shape: "
-                              + "; ".join(odd[:3]) + (" ..." if len(odd) > 3 else "")
-                              + " (model.net must match the file's network)")
+        raise CheckpointError(f"{path}: its body is another network's shape: {'; '.join(odd[:3])}"
+                              f"{' ...' if len(odd) > 3 else ''} (model.net must match the file)")
     net.load_state_dict(match, strict=False)
     return sorted(match)
 
