@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# How srnet/weights/fsrcnn_x{2,3,4}.pt (clean) and fsrcnn_x{2,4}_real.pt are made, on CPU cores:
+# How srnet/weights/fsrcnn_x{2,3,4}.pt (clean) and fsrcnn_x{2,3,4}_real.pt are made, on CPU cores:
 #   1. x3 body: the re-shaped network from scratch (configs/experiment/slim_x3.yaml);
 #   2. x2 and x4 from the x3 body's best checkpoint: a tail fitted in closed form, then
 #      everything fine-tuned (configs/experiment/slim_x{2,4}.yaml), one after the other;
 #   3. each scale's best checkpoint exported to a plain weights file in $OUT/weights/ and scored
 #      with scripts/evaluate.py next to the shipped weights on Set5 / Set14 / BSD100;
 #   4. the real-photo weights: the clean weights of step 3 (START=shipped: the shipped clean
-#      weights) fine-tuned on the `photo` degradation (configs/experiment/real_x{2,4}.yaml);
+#      weights) fine-tuned on the `photo` degradation (configs/experiment/real_x{2,3,4}.yaml);
 #   5. those exported and scored on degraded Set14 / BSD100 next to the clean weights and bicubic.
 # "Best" is by `holdout` (every 10th training image, never trained on; degraded like the training
 # LR for the real weights), which the runs monitor (the one epoch*.ckpt each run keeps); the test
@@ -25,14 +25,21 @@ OUT=${OUT:-logs/bundle}
 STAGES=${STAGES:-"1 2 3 4 5"}
 TRAINER=${TRAINER:-default}
 THREADS=${THREADS:-2}
-REAL_SCALES=${REAL_SCALES:-"2 4"}
+REAL_SCALES=${REAL_SCALES:-"2 3 4"}
 DEGRADED="[bicubic,jpeg,jpeg_q75,jpeg_q50,noise,blur_noise_jpeg]"
 mkdir -p "$OUT/weights"
 
 run() {  # run <experiment> <run name> <extra overrides...>
   local exp=$1 name=$2; shift 2
-  local extra=()
-  [ "${RESUME:-0}" = 1 ] && [ -f "$OUT/$name/checkpoints/last.ckpt" ] && extra+=(ckpt_path=last)
+  local extra=() dir="$OUT/$name"
+  if [ "${RESUME:-0}" = 1 ] && [ -f "$dir/checkpoints/last.ckpt" ]; then
+    extra+=(ckpt_path=last)
+  elif [ -e "$dir" ]; then  # a new run never mixes with an earlier one's checkpoints: kept aside
+    local aside
+    aside="$dir.before-$(date +%Y%m%d-%H%M%S)"
+    mv "$dir" "$aside" && { [ ! -e "$dir.log" ] || mv "$dir.log" "$aside.log"; }
+    echo "train_bundled.sh: the earlier $dir is now $aside" >&2
+  fi
   OMP_NUM_THREADS=$THREADS "$PY" train.py experiment="$exp" trainer="$TRAINER" \
     hydra.run.dir="$OUT/$name" +trainer.enable_progress_bar=false "${extra[@]}" "$@" \
     > "$OUT/$name.log" 2>&1

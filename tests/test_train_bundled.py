@@ -36,26 +36,26 @@ def test_each_stage_starts_from_the_previous_best(tmp_path: Path) -> None:
     out = tmp_path / "out"
     calls = run_script(tmp_path, "1 2 3 4 5", X3_ARGS="trainer.max_steps=12")
     trains = [c for c in calls if c.startswith("train.py")]
-    assert len(trains) == 5
+    assert len(trains) == 6
     assert "experiment=slim_x3" in trains[0] and "model.init_from" not in trains[0]
     assert "trainer.max_steps=12" in trains[0]  # X3_ARGS reach the body run only
     for t, s in zip(trains[1:3], (2, 4), strict=True):  # x2 and x4 from the body's best
         assert f"experiment=slim_x{s}" in t and f"model.init_from={out}/x3/{BEST}" in t
         assert "trainer.max_steps=12" not in t
-    for t, s in zip(trains[3:], (2, 4), strict=True):  # real weights from the new clean files
+    for t, s in zip(trains[3:], (2, 3, 4), strict=True):  # real weights from the new clean files
         assert f"experiment=real_x{s}" in t and f"model.init_from={out}/weights/fsrcnn_x{s}.pt" in t
     exports = [c for c in calls if c.startswith("-m srnet.io.checkpoints")]
     assert exports[1] == f"-m srnet.io.checkpoints {out}/x3/{BEST} {out}/weights/fsrcnn_x3.pt"
     assert exports[3] == (f"-m srnet.io.checkpoints {out}/x2_real/{BEST} "
                           f"{out}/weights/fsrcnn_x2_real.pt")
     evals = [c for c in calls if c.startswith("scripts/evaluate.py")]
-    assert len(evals) == 5 and "degradation=[bicubic]" in evals[0]
+    assert len(evals) == 6 and "degradation=[bicubic]" in evals[0]
     assert "jpeg_q50" in evals[3] and f"ckpt_path=[{out}/weights/fsrcnn_x2_real.pt,x2]" in evals[3]
 
 
 def test_real_weights_can_start_from_the_shipped_ones(tmp_path: Path) -> None:
     trains = [c for c in run_script(tmp_path, "4", START="shipped") if c.startswith("train.py")]
-    assert [t.split("model.init_from=")[1].split()[0] for t in trains] == ["x2", "x4"]
+    assert [t.split("model.init_from=")[1].split()[0] for t in trains] == ["x2", "x3", "x4"]
 
 
 def test_a_missing_run_stops_the_script(tmp_path: Path) -> None:
@@ -68,3 +68,27 @@ def test_a_missing_run_stops_the_script(tmp_path: Path) -> None:
     else:
         raise AssertionError("stage 2 without stage 1's run should fail")
     assert not any(c.startswith("train.py") for c in stub_calls.read_text().splitlines())
+
+
+def test_a_new_run_keeps_an_earlier_one_aside(tmp_path: Path) -> None:
+    """Rerunning a stage never mixes the old run's best checkpoint into the new one's choice."""
+    old = tmp_path / "out" / "x3" / "checkpoints"
+    old.mkdir(parents=True)
+    (old / "epoch009-psnr99.99.ckpt").write_text("the earlier run's best")
+    (tmp_path / "out" / "x3.log").write_text("the earlier log")
+    calls = run_script(tmp_path, "1 2")
+    kept = [p for p in (tmp_path / "out").iterdir() if p.name.startswith("x3.before-")]
+    assert len(kept) == 2 and sum(p.name.endswith(".log") for p in kept) == 1
+    aside = next(p for p in kept if p.is_dir())
+    assert (aside / "checkpoints" / "epoch009-psnr99.99.ckpt").read_text() == "the earlier run's best"
+    assert not (tmp_path / "out" / "x3" / "checkpoints" / "epoch009-psnr99.99.ckpt").exists()
+    assert f"model.init_from={tmp_path}/out/x3/{BEST}" in calls[1]  # the new run's best
+
+
+def test_resume_continues_the_run_in_place(tmp_path: Path) -> None:
+    ckpts = tmp_path / "out" / "x3" / "checkpoints"
+    ckpts.mkdir(parents=True)
+    (ckpts / "last.ckpt").write_text("state")
+    calls = run_script(tmp_path, "1", RESUME="1")
+    assert "ckpt_path=last" in calls[0]
+    assert not [p for p in (tmp_path / "out").iterdir() if ".before-" in p.name]
