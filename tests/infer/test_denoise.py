@@ -104,3 +104,16 @@ def test_weights_real_and_bad_names(tmp_path, bundled) -> None:
         ModelBank(None, None, OutputSize(), weights="auto", denoise=0.5, device="cpu")
     with pytest.raises(ValueError, match="weights='best'"):
         ModelBank(None, None, OutputSize(), weights="best", device="cpu")
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_the_shipped_real_weights_blend_with_the_shipped_clean_ones(scale) -> None:
+    """Each bundled real-photo file is the network of its scale's clean file (denoise= blends
+    them) and records the degradation it was trained on."""
+    if not (checkpoints.WEIGHTS_DIR / f"fsrcnn_x{scale}_real.pt").is_file():
+        pytest.skip(f"no bundled x{scale}-real weights")
+    clean, real = checkpoints.load_net(f"x{scale}"), checkpoints.load_net(f"x{scale}-real")
+    assert real.cfg == clean.cfg
+    assert real.degradation["name"] == "photo"
+    half = load_model(f"x{scale}", denoise=0.5)
+    assert half.net.cfg == clean.cfg
