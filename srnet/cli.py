@@ -95,11 +95,11 @@ def check_argv(config_name: str, args: list[str]) -> list[str]:
     overrides = [args[i] for i in where]
     script = "train.py" if config_name == "train" else "infer.py"
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        base = compose(config_name, [])
         try:
-            cfg, error = compose(config_name, overrides), None
+            cfg, error, base = compose(config_name, overrides), None, None
         except Exception as e:  # hydra.errors.*, omegaconf.errors.*: what was typed is wrong
             cfg, error = None, e
+            base = compose(config_name, [])  # the settings there are, for the hint (errors only)
     if error is not None:
         e, text = error, str(error.__cause__ or error)
         key = re.search(r"full_key: (\S+)", text) or re.search(r"Could not override '([^']+)'", str(e))
