@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from srnet.deploy.banded import BandedNet, conv_prelu_pairs
+from srnet.deploy.banded import BandedNet
 from srnet.deploy.plan import MAX_PLAIN_PIXELS, MIN_PART_ROWS, Planner, rule, shape_class
 from srnet.nets.reparam import PhaseConvTail, reparameterize
 from srnet.nets.skip import RADIUS
@@ -95,7 +95,8 @@ class DeployedNet(nn.Module):
             tail = fast.tail.conv if isinstance(fast.tail, PhaseConvTail) else fast.tail[0]
             centred = all(k == 2 * p + 1 for k, p in zip(tail.kernel_size, tail.padding,
                                                          strict=True))
-        self.width = max(c.out_channels for c, _ in conv_prelu_pairs(fast.body))  # for the rule
+        self.width = max(m.out_channels for m in fast.body.modules()  # for the rule
+                         if isinstance(m, nn.Conv2d))
         self.banded = None  # the CPU float32 fast path, see srnet.deploy.banded
         if device.type == "cpu" and dtype == torch.float32 and centred:
             self.banded = BandedNet(fast, band_rows)
