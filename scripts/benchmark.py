@@ -8,7 +8,7 @@ Keys (``key=value``, lists as ``[a,b]``):
 * ``part``      ``infer`` (:mod:`srnet.benchmarks.infer_speed`), ``shapes`` (network shapes and
   the tiny-SR peers per image on real photos, :mod:`srnet.benchmarks.shapes`; the first of
   ``folders`` holds the photos, default BSD100's LR), ``first`` (``load_model(...).upscale`` over 20 photos of 20 sizes: first pass, warm pass,
-  OpenCV, :mod:`srnet.benchmarks.first_pass`), ``encode`` (PNG levels 1 / 3 / 6: time and size, :mod:`srnet.benchmarks.encode`), ``modes`` (the deployed executions per LR size against the
+  OpenCV, :mod:`srnet.benchmarks.first_pass`), ``encode`` (PNG levels 1 / 3 / 6 and filters: time and size, :mod:`srnet.benchmarks.encode`), ``modes`` (the deployed executions per LR size against the
   rule that picks one, :mod:`srnet.benchmarks.modes`), ``profile`` (per-layer CPU
   time at LR 640x360, :mod:`srnet.benchmarks.infer_profile`), ``folder`` (``infer.py`` on
   folders of photos against an OpenCV script and ECBSR in eager PyTorch, whole processes,
@@ -166,7 +166,7 @@ def run_encode(args: dict) -> dict:
 
     folder = Path((args["folders"] or [None])[0] or DATA / "benchmark" / "Set14" / "X2" / "HR")
     result = encode.run(folder)
-    print(f"\n## PNG levels on {result['images']} photos ({result['mp']:.1f} MP) of {folder} "
+    print(f"\n## PNG settings on {result['images']} photos ({result['mp']:.1f} MP) of {folder} "
           f"({result['machine']})\n")
     print(encode.table(result))
     return result

@@ -27,6 +27,7 @@ from srnet.app.inputs import MEDIA_SUFFIXES, UsageError
 from srnet.infer.upscaler import Upscaler
 from srnet.io.checkpoints import BUNDLED, describe
 from srnet.io.files import TargetExists, remove_stale, temp_path
+from srnet.io.pngwrite import FILTERS
 
 log = logging.getLogger("srnet.infer")
 EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")  # looks like a file type, e.g. .txt
@@ -135,10 +136,13 @@ class Outputs:
 
 
 def encoder_settings(cfg) -> dict:
-    """``png_level`` (0-9), ``jpeg_quality`` (1-100), ``webp_quality`` (1-100 or null: lossless)
-    from the settings, checked: a bad value is a usage error naming the key."""
-    settings = {"png_level": cfg.get("png_level", 1), "jpeg_quality": cfg.get("jpeg_quality", 95),
-                "webp_quality": cfg.get("webp_quality")}
+    """``png_level`` (0-9), ``png_filter`` (sub / adaptive), ``jpeg_quality`` (1-100),
+    ``webp_quality`` (1-100 or null: lossless) from the settings, checked: a bad value is a usage
+    error naming the key."""
+    settings = {"png_level": cfg.get("png_level", 1), "png_filter": cfg.get("png_filter", "sub"),
+                "jpeg_quality": cfg.get("jpeg_quality", 95), "webp_quality": cfg.get("webp_quality")}
+    if settings["png_filter"] not in FILTERS:
+        raise UsageError(f"png_filter={settings['png_filter']}: expected one of {', '.join(FILTERS)}")
     for key, lo, hi in (("png_level", 0, 9), ("jpeg_quality", 1, 100), ("webp_quality", 1, 100)):
         v = settings[key]
         if v is None and key == "webp_quality":

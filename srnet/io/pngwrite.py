@@ -5,8 +5,11 @@ wants the rows as Python objects; here the rows are filtered a band at a time in
 to one zlib stream, so a PNG of any size costs a few megabytes besides the array. Each row gets
 the filter that gives the smallest sum of absolute (signed) filtered bytes, the heuristic of
 libpng and Pillow (among Sub, Up, Average and Paeth: None is hardly ever the smallest), so files
-are about as small as Pillow's at the same ``compress_level``, and written faster. Grey, grey +
-alpha, RGB and RGBA at 8 or 16 bits; ICC profile (``iCCP``) and text (``tEXt`` / ``iTXt``).
+are about as small as Pillow's at the same ``compress_level``, and written faster. ``filters=
+"sub"`` gives every row the Sub filter and deflates with zlib's run-length strategy, OpenCV's
+default: about 3x faster than the adaptive choice for files about 10 % larger (``benchmark.py
+part=encode``). Grey, grey + alpha, RGB and RGBA at 8 or 16 bits; ICC profile (``iCCP``) and
+text (``tEXt`` / ``iTXt``).
 """
 
 from __future__ import annotations
@@ -65,11 +68,27 @@ def filter_rows(rows: np.ndarray, prev: np.ndarray, bpp: int) -> np.ndarray:
     return out
 
 
+def sub_rows(rows: np.ndarray, bpp: int) -> np.ndarray:
+    """Rows (R, L) uint8 -> (R, 1 + L): filter type 1 (Sub: each byte minus the byte one pixel to
+    its left) on every row."""
+    r, n = rows.shape
+    out = np.empty((r, n + 1), np.uint8)
+    out[:, 0] = 1
+    out[:, 1:bpp + 1] = rows[:, :bpp]
+    np.subtract(rows[:, bpp:], rows[:, :-bpp], out=out[:, bpp + 1:])
+    return out
+
+
+FILTERS = ("adaptive", "sub")
+
+
 def write_png(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None = None,
               icc: bytes | None = None, text: dict[str, str] | None = None,
-              compress_level: int = 6) -> None:
+              compress_level: int = 6, filters: str = "adaptive") -> None:
     """Write pixels (H, W, 1|3) uint8 / uint16, plus ``alpha`` (H, W) of the same dtype, as a
-    PNG to the open binary file ``f``."""
+    PNG to the open binary file ``f``; ``filters``: "adaptive" (smallest) or "sub" (fastest)."""
+    if filters not in FILTERS:
+        raise ValueError(f"PNG filters={filters!r}: expected one of {FILTERS}")
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     h, w, c = pixels.shape
@@ -85,7 +104,8 @@ def write_png(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None = None,
         chunk(f, *text_chunk(key, value))
     bpp, line = channels * depth // 8, w * channels * depth // 8
     rows_per_band = max(1, BAND_BYTES // max(line, 1))
-    z, pending = zlib.compressobj(compress_level), []
+    strategy = zlib.Z_RLE if filters == "sub" else zlib.Z_DEFAULT_STRATEGY
+    z, pending = zlib.compressobj(compress_level, zlib.DEFLATED, 15, zlib.DEF_MEM_LEVEL, strategy), []
     prev = np.zeros(line, np.uint8)
     for y0 in range(0, h, rows_per_band):
         band = pixels[y0:y0 + rows_per_band]
@@ -94,7 +114,8 @@ def write_png(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None = None,
         if depth == 16:
             band = band.astype(">u2")  # PNG stores big-endian samples
         rows = np.ascontiguousarray(band).view(np.uint8).reshape(len(band), line)
-        pending.append(z.compress(filter_rows(rows, prev, bpp).tobytes()))
+        filtered = sub_rows(rows, bpp) if filters == "sub" else filter_rows(rows, prev, bpp)
+        pending.append(z.compress(filtered.tobytes()))
         prev = rows[-1].copy()
         if sum(map(len, pending)) >= IDAT_BYTES:
             chunk(f, b"IDAT", b"".join(pending))

@@ -38,14 +38,16 @@ def infer(tmp_path: Path, *overrides: str) -> int:
 
 def test_png_level_changes_bytes_not_pixels(tmp_path, weights, photo):
     outs = {}
-    for level in (0, 9):
-        out = tmp_path / f"l{level}.png"
+    for setting in ("png_level=0", "png_level=9", "png_filter=adaptive"):
+        out = tmp_path / f"{setting.replace('=', '_')}.png"
         assert infer(tmp_path, f"input={photo}", f"output={out}", f"ckpt_path={weights}",
-                     f"png_level={level}", "progress=false") == 0
-        outs[level] = out
-    assert outs[0].stat().st_size > 1.5 * outs[9].stat().st_size  # level 0: stored, not deflated
-    a, b = (np.asarray(Image.open(p)) for p in outs.values())
-    assert np.array_equal(a, b)
+                     setting, "progress=false") == 0
+        outs[setting] = out
+    sizes = [p.stat().st_size for p in outs.values()]
+    assert sizes[0] > 1.5 * sizes[1]  # level 0: stored, not deflated
+    assert sizes[2] != sizes[1]  # the filter reaches the writer
+    a, b, c = (np.asarray(Image.open(p)) for p in outs.values())
+    assert np.array_equal(a, b) and np.array_equal(a, c)
 
 
 @pytest.mark.parametrize("ext,key", [(".jpg", "jpeg_quality"), (".webp", "webp_quality")])
@@ -68,7 +70,7 @@ def test_webp_default_is_lossless(tmp_path, weights, photo):
 
 
 @pytest.mark.parametrize("setting", ["png_level=10", "jpeg_quality=0", "webp_quality=abc",
-                                     "png_level=true"])
+                                     "png_level=true", "png_filter=paeth"])
 def test_bad_setting_names_the_key(tmp_path, capsys, weights, photo, setting):
     assert infer(tmp_path, f"input={photo}", f"output={tmp_path / 'o'}",
                  f"ckpt_path={weights}", setting) == 2
