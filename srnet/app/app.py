@@ -61,6 +61,10 @@ def check_settings(cfg: DictConfig) -> None:
         raise UsageError(f"max_pixels={limit!r}: give a number of pixels (0: no limit)")
     if cfg.output is None:
         raise UsageError("output=<folder> is required (where the upscaled images go)")
+    for key in ("batch", "writers"):
+        v = cfg.get(key, 1)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise UsageError(f"{key}={v!r}: give a whole number of at least 1")
 
 
 class InferJob:
@@ -144,7 +148,7 @@ class InferJob:
 
         pipe = Pipeline(self.outputs, self.bank, self.size, bool(cfg.compare),
                         cfg.get("max_pixels") or None, int(cfg.get("batch", 4)),
-                        self.upscale_one, report)
+                        self.upscale_one, report, int(cfg.get("writers", 2)))
         try:
             pipe.run(self.inputs)
         except KeyboardInterrupt as e:

@@ -1,10 +1,11 @@
 """``infer.py`` over many files: decoding, the network and encoding overlap.
 
-    reader thread --(AHEAD decoded stills)--> main thread: network --(AHEAD)--> writer thread
+    reader thread --(AHEAD decoded stills)--> main thread: network --(AHEAD)--> writer threads
 
-The main thread keeps the cores for the network; a reader thread decodes the next stills and a
-writer thread encodes and writes finished ones (zlib, libjpeg and libwebp release the GIL, so
-they run beside the network). Stills of one size and network that are decoded and waiting go
+The main thread keeps the cores for the network; a reader thread decodes the next stills and
+``writers`` threads encode and write finished ones (zlib, libjpeg and libwebp release the GIL,
+so they run beside the network; two writers keep both cores busy where encoding outweighs the
+network, as PNG at x4 does). Stills of one size and network that are decoded and waiting go
 through the network as one batch (up to ``batch``; :meth:`Upscaler.upscale_pictures` gives each
 the pixels it gets alone). Lines, failures and the progress bar come in input order, as one file
 at a time would give them. Animations, videos and stills over ``PIPE_PIXELS`` run alone in the
@@ -111,15 +112,17 @@ class Pipeline:
 
     def __init__(self, outputs: Outputs, bank: ModelBank, size_rule: OutputSize, compare: bool,
                  max_pixels: int | None, batch: int, inline: Callable[[Path], str],
-                 report: Report) -> None:
+                 report: Report, writers: int = 2) -> None:
         self.outputs, self.bank, self.size_rule, self.compare = outputs, bank, size_rule, compare
         self.max_pixels, self.batch, self.inline, self.report = max_pixels, max(1, batch), inline, report
+        self.writers = max(1, writers)
+        self.ahead = max(AHEAD, self.writers)  # upscaled pictures waiting for or in a writer
         self.pending: deque[tuple[Path, Future]] = deque()
         self.current: list[Path] = []  # in the network (or done inline) now: for Ctrl-C's message
 
     def run(self, inputs: list[Path]) -> None:
         reader = Reader(inputs, self.max_pixels)
-        writer = ThreadPoolExecutor(1, thread_name_prefix="srnet-writer")
+        writer = ThreadPoolExecutor(self.writers, thread_name_prefix="srnet-writer")
         reader.start()
         held = None
         try:
@@ -142,7 +145,7 @@ class Pipeline:
             self.drain()
         finally:  # Ctrl-C included: stop reading, let writes under way finish and report them
             reader.stop()
-            writer.shutdown(wait=True)  # at most AHEAD writes, each of a finished picture
+            writer.shutdown(wait=True)  # at most self.ahead writes, each of a finished picture
             self.drain()
 
     def plan(self, item: Item) -> tuple[Path, StillPlan | BaseException]:
@@ -187,7 +190,7 @@ class Pipeline:
         else:
             outs = iter([upscale_to(p.model, p.pic, p.size) for p in plans])
         for src, p in group:
-            while len(self.pending) >= AHEAD and not self.pending[0][1].done():
+            while len(self.pending) >= self.ahead and not self.pending[0][1].done():
                 self.settle()  # the writer is behind: wait for its oldest file
             fut = (writer.submit(write_still, p, next(outs), self.outputs, self.bank)
                    if isinstance(p, StillPlan) else failed(p))

@@ -65,6 +65,31 @@ def test_batched_pipeline_equals_one_at_a_time(tmp_path, weights, monkeypatch, c
         assert np.array_equal(outs[1][name], outs[4][name]), name
 
 
+def test_writers_finishing_out_of_order_report_in_input_order(tmp_path, weights, monkeypatch,
+                                                              capsys):
+    srcs = folder(tmp_path / "in")
+    plain, delays = pipeline.write_still, iter([0.4, 0.0, 0.2, 0.0, 0.0, 0.3, 0.0, 0.0])
+
+    def uneven(*a):  # earlier files take longer: later ones finish first in other writers
+        time.sleep(next(delays, 0.0))
+        return plain(*a)
+
+    monkeypatch.setattr(pipeline, "write_still", uneven)
+    assert infer(tmp_path, f"input={tmp_path / 'in'}", f"output={tmp_path / 'o'}",
+                 f"ckpt_path={weights}", "writers=3", "batch=1", "progress=false") == 0
+    lines = [ln.split(" (")[0] for ln in capsys.readouterr().out.splitlines() if ") -> " in ln]
+    assert lines == [str(s) for s in sorted(srcs)]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == sorted(s.name for s in srcs)
+
+
+@pytest.mark.parametrize("setting", ["writers=0", "batch=-1", "writers=two"])
+def test_bad_thread_or_batch_count_is_a_usage_error(tmp_path, weights, capsys, setting):
+    assert infer(tmp_path, f"input={tmp_path}", f"output={tmp_path / 'o'}",
+                 f"ckpt_path={weights}", setting) == 2
+    assert setting.split("=")[0] in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_bad_file_mid_folder_is_reported_in_its_turn(tmp_path, weights, capsys):
     srcs = write_images(tmp_path / "in", 4, 40, 56)
     srcs[1].write_bytes(b"\x89PNG\r\n\x1a\n broken")
