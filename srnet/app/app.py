@@ -122,7 +122,8 @@ class InferJob:
             line = upscale_animation(src, o, self.bank, self.size, self.video.batch, cfg.progress,
                                      limit)
         else:
-            line = upscale_image(src, o, self.bank, self.size, bool(cfg.compare), limit)
+            line = upscale_image(src, o, self.bank, self.size, bool(cfg.compare), limit,
+                                 int(cfg.get("writers", 2)))
         return line
 
     def run(self) -> int:

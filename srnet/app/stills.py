@@ -65,12 +65,15 @@ def plan_still(src: Path, pic: Picture, outputs: Outputs, bank: ModelBank,
                      time.perf_counter() if t0 is None else t0)
 
 
-def write_still(plan: StillPlan, out: Picture, outputs: Outputs, bank: ModelBank) -> str:
-    """Write the upscaled still (and its ``_compare`` panel); returns the line to print."""
+def write_still(plan: StillPlan, out: Picture, outputs: Outputs, bank: ModelBank,
+                threads: int = 1) -> str:
+    """Write the upscaled still (and its ``_compare`` panel) with ``threads`` threads deflating a
+    PNG; returns the line to print."""
     pic, model, size = plan.pic, plan.model, plan.size
     h, w = pic.pixels.shape[:2]
     write_picture(out, plan.dst, outputs.overwrite,
-                  outputs.text(model, plan.source, (w, h), size), **outputs.encode)
+                  outputs.text(model, plan.source, (w, h), size), **outputs.encode,
+                  png_threads=threads)
     if plan.cmp is not None:  # nearest | bicubic | srnet, colour only
         panels = [baseline_to(model, pic, m, size) for m in ("nearest", "bicubic")] + [out.pixels]
         write_picture(Picture(np.concatenate(panels, axis=1), None, pic.icc_profile), plan.cmp,
@@ -82,11 +85,12 @@ def write_still(plan: StillPlan, out: Picture, outputs: Outputs, bank: ModelBank
 
 
 def upscale_image(src: Path, outputs: Outputs, bank: ModelBank, size_rule: OutputSize,
-                  compare: bool = False, max_pixels: int | None = None) -> str:
-    """Upscale one still image, one step after the other; returns the line to print."""
+                  compare: bool = False, max_pixels: int | None = None, threads: int = 1) -> str:
+    """Upscale one still image, one step after the other (a PNG deflated on ``threads``
+    threads: nothing else runs meanwhile); returns the line to print."""
     t0, pic = time.perf_counter(), read_picture(src, max_pixels)
     plan = plan_still(src, pic, outputs, bank, size_rule, compare, t0)
-    return write_still(plan, upscale_to(plan.model, pic, plan.size), outputs, bank)
+    return write_still(plan, upscale_to(plan.model, pic, plan.size), outputs, bank, threads)
 
 
 def upscale_animation(src: Path, outputs: Outputs, bank: ModelBank, size_rule: OutputSize,

@@ -157,11 +157,12 @@ def text_options(suffix: str, text: dict[str, str] | None) -> dict:
 def write_picture(pic: Picture, path: str | Path, overwrite: bool = False,
                   text: dict[str, str] | None = None, png_level: int = 6,
                   jpeg_quality: int = 95, webp_quality: int | None = None,
-                  png_filter: str = "adaptive") -> Path:
+                  png_filter: str = "adaptive", png_threads: int = 1) -> Path:
     """Write atomically in the format of ``path``'s suffix, keeping alpha, 16 bit, float and the
     ICC profile, and embedding ``text`` where the format has a place for it (:func:`text_options`).
     ``png_level``: zlib level 0-9 (1 is fast and a few % larger); ``png_filter``: "adaptive"
-    (smallest) or "sub" (OpenCV's default, fastest: :mod:`srnet.io.pngwrite`); ``jpeg_quality``: 1-100
+    (smallest) or "sub" (OpenCV's default, fastest: :mod:`srnet.io.pngwrite`), ``png_threads``
+    threads deflating its bands; ``jpeg_quality``: 1-100
     (4:4:4 chroma); ``webp_quality``: 1-100, or None for lossless WebP.
 
     Raises:
@@ -179,7 +180,8 @@ def write_picture(pic: Picture, path: str | Path, overwrite: bool = False,
     if suffix == ".png":  # band by band, no copy of the picture (srnet.io.pngwrite)
         def png(tmp: str) -> None:
             with open(tmp, "wb") as f:
-                write_png(f, pic.pixels, pic.alpha, pic.icc_profile, text, png_level, png_filter)
+                write_png(f, pic.pixels, pic.alpha, pic.icc_profile, text, png_level, png_filter,
+                          png_threads)
 
         return write_atomic(png, path, overwrite)
     if pic.is_float or (pic.bits == 16 and (pic.pixels.shape[2] == 3 or pic.alpha is not None)):

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from typing import BinaryIO
 
 import numpy as np
@@ -82,11 +86,53 @@ def sub_rows(rows: np.ndarray, bpp: int) -> np.ndarray:
 FILTERS = ("adaptive", "sub")
 
 
+def byte_rows(pixels: np.ndarray, alpha: np.ndarray | None, y0: int, y1: int) -> np.ndarray:
+    """Rows ``y0:y1`` as PNG stores them: (R, L) uint8, alpha last, 16 bit big-endian."""
+    band = pixels[y0:y1]
+    if alpha is not None:
+        band = np.concatenate([band, alpha[y0:y1, :, None]], axis=2)
+    if band.dtype == np.uint16:
+        band = band.astype(">u2")  # PNG stores big-endian samples
+    return np.ascontiguousarray(band).view(np.uint8).reshape(len(band), -1)
+
+
+def deflated(bands: Iterator[np.ndarray], level: int, strategy: int) -> Iterator[bytes]:
+    """One zlib stream over the filtered bands, in order."""
+    z = zlib.compressobj(level, zlib.DEFLATED, 15, zlib.DEF_MEM_LEVEL, strategy)
+    for band in bands:
+        yield z.compress(band)
+    yield z.flush()
+
+
+def deflated_parallel(make: Callable[[int], np.ndarray], n: int, level: int, strategy: int,
+                      threads: int) -> Iterator[bytes]:
+    """The same zlib stream from ``threads`` threads, as pigz makes it: band ``i`` (``make(i)``)
+    deflated on its own and ended by a sync flush (byte-aligned, not final; the last one
+    finished), one zlib header before them and the Adler-32 of all bands after. Bands cannot
+    refer back across a border, which costs a few bytes per band."""
+    def one(i: int) -> tuple[np.ndarray, bytes]:
+        band = make(i)
+        z = zlib.compressobj(level, zlib.DEFLATED, -15, zlib.DEF_MEM_LEVEL, strategy)
+        return band, z.compress(band) + z.flush(zlib.Z_FINISH if i == n - 1 else zlib.Z_SYNC_FLUSH)
+
+    yield b"\x78\x01"  # deflate, 32 KiB window; (0x7801 % 31 == 0)
+    adler, todo = 1, iter(range(n))
+    with ThreadPoolExecutor(threads, thread_name_prefix="srnet-png") as pool:
+        window = deque(pool.submit(one, i) for i in islice(todo, 2 * threads))
+        while window:
+            band, data = window.popleft().result()
+            window.extend(pool.submit(one, i) for i in islice(todo, 1))
+            adler = zlib.adler32(band, adler)
+            yield data
+    yield struct.pack(">I", adler & 0xFFFFFFFF)
+
+
 def write_png(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None = None,
               icc: bytes | None = None, text: dict[str, str] | None = None,
-              compress_level: int = 6, filters: str = "adaptive") -> None:
+              compress_level: int = 6, filters: str = "adaptive", threads: int = 1) -> None:
     """Write pixels (H, W, 1|3) uint8 / uint16, plus ``alpha`` (H, W) of the same dtype, as a
-    PNG to the open binary file ``f``; ``filters``: "adaptive" (smallest) or "sub" (fastest)."""
+    PNG to the open binary file ``f``; ``filters``: "adaptive" (smallest) or "sub" (fastest);
+    ``threads`` > 1 filters and deflates bands in parallel (a picture written alone)."""
     if filters not in FILTERS:
         raise ValueError(f"PNG filters={filters!r}: expected one of {FILTERS}")
     if pixels.ndim == 2:
@@ -104,22 +150,24 @@ def write_png(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None = None,
         chunk(f, *text_chunk(key, value))
     bpp, line = channels * depth // 8, w * channels * depth // 8
     rows_per_band = max(1, BAND_BYTES // max(line, 1))
+    n = -(-h // rows_per_band)
+
+    def band(i: int) -> np.ndarray:  # (rows, 1 + line) filtered
+        y0 = i * rows_per_band
+        rows = byte_rows(pixels, alpha, y0, min(h, y0 + rows_per_band))
+        if filters == "sub":
+            return sub_rows(rows, bpp)
+        prev = byte_rows(pixels, alpha, y0 - 1, y0)[0] if y0 else np.zeros(line, np.uint8)
+        return filter_rows(rows, prev, bpp)
+
     strategy = zlib.Z_RLE if filters == "sub" else zlib.Z_DEFAULT_STRATEGY
-    z, pending = zlib.compressobj(compress_level, zlib.DEFLATED, 15, zlib.DEF_MEM_LEVEL, strategy), []
-    prev = np.zeros(line, np.uint8)
-    for y0 in range(0, h, rows_per_band):
-        band = pixels[y0:y0 + rows_per_band]
-        if alpha is not None:
-            band = np.concatenate([band, alpha[y0:y0 + rows_per_band, :, None]], axis=2)
-        if depth == 16:
-            band = band.astype(">u2")  # PNG stores big-endian samples
-        rows = np.ascontiguousarray(band).view(np.uint8).reshape(len(band), line)
-        filtered = sub_rows(rows, bpp) if filters == "sub" else filter_rows(rows, prev, bpp)
-        pending.append(z.compress(filtered.tobytes()))
-        prev = rows[-1].copy()
+    parts = (deflated_parallel(band, n, compress_level, strategy, threads) if threads > 1 and n > 1
+             else deflated(map(band, range(n)), compress_level, strategy))
+    pending: list[bytes] = []
+    for data in parts:
+        pending.append(data)
         if sum(map(len, pending)) >= IDAT_BYTES:
             chunk(f, b"IDAT", b"".join(pending))
             pending = []
-    pending.append(z.flush())
     chunk(f, b"IDAT", b"".join(pending))
     chunk(f, b"IEND", b"")

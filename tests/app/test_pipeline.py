@@ -82,6 +82,21 @@ def test_writers_finishing_out_of_order_report_in_input_order(tmp_path, weights,
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == sorted(s.name for s in srcs)
 
 
+def test_a_picture_written_alone_is_deflated_on_writers_threads(tmp_path, weights, monkeypatch):
+    from srnet.io import pngwrite
+
+    src = write_images(tmp_path / "in", 1, 60, 80)[0]
+    monkeypatch.setattr(pipeline, "PIPE_PIXELS", 0)  # every still runs alone, as large ones do
+    monkeypatch.setattr(pngwrite, "BAND_BYTES", 2000)
+    outs = []
+    for n in (1, 2):
+        outs.append(tmp_path / f"w{n}.png")
+        assert infer(tmp_path, f"input={src}", f"output={outs[-1]}", f"ckpt_path={weights}",
+                     f"writers={n}", "progress=false") == 0
+    assert outs[0].read_bytes() != outs[1].read_bytes()  # bands deflated apart on two threads
+    assert np.array_equal(np.asarray(Image.open(outs[0])), np.asarray(Image.open(outs[1])))
+
+
 @pytest.mark.parametrize("setting", ["writers=0", "batch=-1", "writers=two"])
 def test_bad_thread_or_batch_count_is_a_usage_error(tmp_path, weights, capsys, setting):
     assert infer(tmp_path, f"input={tmp_path}", f"output={tmp_path / 'o'}",
