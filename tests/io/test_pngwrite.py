@@ -95,3 +95,15 @@ def test_parallel_bands_make_the_same_image_data(monkeypatch, filters):
 def test_unknown_filters_named():
     with pytest.raises(ValueError, match="filters='paeth'"):
         write_png(io.BytesIO(), smooth_image(8, 8), filters="paeth")
+
+
+@pytest.mark.parametrize("filters", ["adaptive", "sub"])
+def test_plain_zlib_without_zlib_ng_gives_the_same_pixels(monkeypatch, filters):
+    img = smooth_image(50, 70)
+    outs = []
+    for lib in (pngwrite.zlib_ng, None):
+        monkeypatch.setattr(pngwrite, "zlib_ng", lib)
+        buf = io.BytesIO()
+        write_png(buf, img, compress_level=1, filters=filters, threads=2)
+        outs.append(idat_raw(buf.getvalue()))
+    assert outs[0] == outs[1]
