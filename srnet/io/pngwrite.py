@@ -7,7 +7,7 @@ the filter that gives the smallest sum of absolute (signed) filtered bytes, the 
 libpng and Pillow (among Sub, Up, Average and Paeth: None is hardly ever the smallest), so files
 are about as small as Pillow's at the same ``compress_level``, and written faster. ``filters=
 "sub"`` gives every row the Sub filter and deflates with zlib's run-length strategy, OpenCV's
-default: about 3x faster than the adaptive choice for files about 10 % larger (``benchmark.py
+default: several times faster than the adaptive choice for files about 10 % larger (``benchmark.py
 part=encode``). Grey, grey + alpha, RGB and RGBA at 8 or 16 bits; ICC profile (``iCCP``) and
 text (``tEXt`` / ``iTXt``).
 """
