@@ -108,6 +108,8 @@ def check_argv(config_name: str, args: list[str]) -> list[str]:
             typed = next((o for o in overrides if o.split("=")[0].lstrip("+~") == name), name)
             known = [k for k, _ in _flat(OmegaConf.to_container(base))]
             near = difflib.get_close_matches(name, known, 3)
+            score = {k: difflib.SequenceMatcher(None, name, k).ratio() for k in near}
+            near = [k for k in near if score[k] >= score[near[0]] - 0.1]  # the clear best alone
             hint = f" (did you mean {' or '.join(near)}?)" if near else ""
             usage_exit(f"{typed}: {script} has no setting {name!r}{hint}; its settings are in "
                        f"configs/{config_name}.yaml (python {script} --cfg job shows them)")
