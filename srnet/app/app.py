@@ -83,6 +83,7 @@ class InferJob:
         self.size = OutputSize.from_settings(cfg.get("outscale"), cfg.get("width"),
                                              cfg.get("height"))
         self.video = VideoSettings.from_cfg(cfg.get("video"))
+        self.writers = int(cfg.get("writers", 2))  # threads encoding (checked in check_settings)
         if any(is_video_file(p) for p in self.inputs):
             from srnet.app.videoio import import_av
 
@@ -123,7 +124,7 @@ class InferJob:
                                      limit)
         else:
             line = upscale_image(src, o, self.bank, self.size, bool(cfg.compare), limit,
-                                 int(cfg.get("writers", 2)))
+                                 self.writers)
         return line
 
     def run(self) -> int:
@@ -149,7 +150,7 @@ class InferJob:
 
         pipe = Pipeline(self.outputs, self.bank, self.size, bool(cfg.compare),
                         cfg.get("max_pixels") or None, int(cfg.get("batch", 4)),
-                        self.upscale_one, report, int(cfg.get("writers", 2)))
+                        self.upscale_one, report, self.writers)
         try:
             pipe.run(self.inputs)
         except KeyboardInterrupt as e:
