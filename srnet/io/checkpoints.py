@@ -29,6 +29,7 @@ from torch import nn
 from srnet.io.files import write_atomic
 from srnet.nets.fsrcnn import FSRCNN, build_net
 from srnet.nets.overparam import collapse_state
+from srnet.nets.widen import can_widen, embed
 
 FORMAT = 1
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -178,9 +179,21 @@ def load_net(source: str | os.PathLike, map_location="cpu") -> FSRCNN:
 
 def load_matching(net: nn.Module, source: str | os.PathLike) -> list[str]:
     """Copy into ``net`` every tensor of a checkpoint / weights file whose name and shape match
-    (``model.init_from``: a body trained at another scale starts this one). Returns the names."""
-    _, _, state, path = read(source)
+    (``model.init_from``: a body trained at another scale starts this one), or, when the file
+    holds a narrower network of the same family (``d`` / ``s`` smaller, all else equal), embed it
+    so that ``net`` starts computing its function (:mod:`srnet.nets.widen`). Returns the names."""
+    file_cfg, _, state, path = read(source)
     own = net.state_dict()
+    if isinstance(net, FSRCNN) and file_cfg != net.cfg.to_dict():
+        try:
+            narrower = can_widen(build_net(file_cfg).cfg.to_dict(), net.cfg.to_dict())
+        except (ValueError, TypeError):  # not a config this srnet builds: the checks below
+            narrower = False
+        if narrower:
+            try:
+                return embed(net, state, fresh=True)
+            except ValueError as e:
+                raise CheckpointError(f"{path}: cannot widen it into this network: {e}") from e
     match = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not match:
         raise CheckpointError(f"{path}: no tensor matches this network's names and shapes")

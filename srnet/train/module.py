@@ -88,7 +88,7 @@ class SRSystem(L.LightningModule):
                                         f"bundled name: x2, x3, x4)") from None
             except ValueError as e:  # not an srnet file, or nothing in it fits this network
                 raise ValueError(f"model.init_from: {e}") from e
-            print(f"init_from {init_from}: copied {len(copied)} tensors whose shapes match")
+            print(f"init_from {init_from}: {len(copied)} tensors copied (or embedded: a wider net)")
         if not isinstance(overparam, bool):
             raise ValueError(f"model.overparam={overparam!r}: choose true or false")
         branches = check_branches(overparam, branches)

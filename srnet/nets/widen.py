@@ -1,0 +1,66 @@
+"""Embedding a narrow FSRCNN in a wider one of the same family, computing the same function.
+
+A network with d=16 fits in one with d=32 (same depth, kernels, tail and skip): its kernels fill
+the first 16 channels of every layer and the weights that read the extra channels are zero, so
+the wide network's output is the narrow one's exactly. Two uses:
+
+* ``model.init_from`` a narrow checkpoint (:func:`srnet.io.checkpoints.load_matching`): the wide
+  network starts as the trained narrow one, and the extra channels keep their fresh incoming
+  weights, so gradients reach them from the first step (Net2Net's function-preserving widening);
+* ``denoise=`` between clean weights and a wider real-photo network fine-tuned from them
+  (:mod:`srnet.nets.blend`): the clean side is the narrow network padded with zeros.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+WIDTH_KEYS = ("d", "s")  # the only keys in which the two networks may differ
+
+
+def can_widen(narrow: dict, wide: dict) -> bool:
+    """Whether a network of config ``narrow`` embeds in one of config ``wide`` (dicts of
+    ``FSRCNNConfig``): the same but for the widths, none of which shrinks."""
+    same = all(narrow.get(k) == v for k, v in wide.items() if k not in WIDTH_KEYS)
+    return same and all(int(narrow[k]) <= int(wide[k]) for k in WIDTH_KEYS)
+
+
+def _input_dim(module: nn.Module) -> int:
+    """The weight dimension that indexes a layer's input channels."""
+    return 0 if isinstance(module, nn.ConvTranspose2d) else 1
+
+
+@torch.no_grad()
+def embed(wide: nn.Module, narrow_state: dict[str, torch.Tensor], fresh: bool = True) -> list[str]:
+    """Write the narrow network's weights into ``wide`` (in place) so that it computes the narrow
+    function; returns the names of the tensors written.
+
+    ``fresh=True`` keeps the wide network's own incoming weights of the extra channels (they
+    start training); ``fresh=False`` zeroes them (and their biases) too, so the extra channels
+    are silent: the zero padding that a weight blend starts from.
+    """
+    owners = {f"{name}.weight": m for name, m in wide.named_modules()
+              if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))}
+    own = wide.state_dict()
+    missing = sorted(set(own) - set(narrow_state))
+    if missing:
+        raise ValueError(f"the narrow network has no {missing[:3]}: not the same layers")
+    for name, target in own.items():
+        src = narrow_state[name].to(target.dtype)
+        if src.dim() != target.dim() or any(a > b for a, b in zip(src.shape, target.shape, strict=True)):
+            raise ValueError(f"{name}: {tuple(src.shape)} does not fit in {tuple(target.shape)}")
+        head = tuple(slice(0, n) for n in src.shape)
+        if name in owners:  # a kernel: silence what reads the extra input channels
+            dim = _input_dim(owners[name])
+            extra = [slice(None)] * target.dim()
+            extra[dim] = slice(src.shape[dim], None)
+            target[tuple(extra)] = 0
+            if not fresh:
+                out = [slice(None)] * target.dim()
+                out[1 - dim] = slice(src.shape[1 - dim], None)
+                target[tuple(out)] = 0
+        elif not fresh and name.endswith(".bias"):
+            target[src.shape[0]:] = 0
+        target[head] = src
+    return sorted(own)
