@@ -1,7 +1,8 @@
 """Designing the ``photo`` degradation preset by measurement: the same fine-tune on candidates.
 
 Each arm fine-tunes one clean checkpoint (``start``) for the same steps with one training
-degradation (a preset plus overrides), then every arm and the start are scored on the holdout
+degradation (a preset plus overrides) by the real-photo recipe (``experiment=real_x<scale>``),
+then every arm and the start are scored on the holdout
 (every 10th training image, never a test set) under the evaluation degradations: clean
 (``bicubic``), JPEG q90 / q75 / q50, noise, blur + noise + JPEG. The table ranks the arms by
 their mean gain over bicubic on the degraded inputs and shows what each costs on clean ones.
@@ -32,6 +33,9 @@ ARMS = {  # name -> overrides of the training degradation
     "jpeg_only": ["degradation=photo", "degradation.first.blur=null",
                   "degradation.first.noise=null"],
     "photo": ["degradation=photo"],
+    "photo_bicubic": ["degradation=photo", "degradation.first.resize.modes=[bicubic]"],
+    "photo_bicubic_jpeg60": ["degradation=photo", "degradation.first.resize.modes=[bicubic]",
+                             "degradation.first.jpeg.p=0.6"],
     "photo_heavy": ["degradation=photo", "degradation.first.blur.p=0.5",
                     "degradation.first.noise.p=0.5", "degradation.first.noise.sigma=[1,12]",
                     "degradation.first.jpeg.p=0.9", "degradation.first.jpeg.quality=[30,95]"],
@@ -41,9 +45,8 @@ ARMS = {  # name -> overrides of the training degradation
 
 def fine_tune(arm: str, start: str, scale: int, steps: int, out: Path, threads: int) -> Path:
     if not finished(out):
-        train([f"experiment=bundle_x{scale}", f"model.init_from={start}",
-               "model.tail_fit_batches=0", "model.optimizer.lr=0.0002",
-               "model.scheduler.warmup_steps=100", f"trainer.max_steps={steps}",
+        train([f"experiment=real_x{scale}", f"model.init_from={start}",
+               f"model.net.d={load_net(start).cfg.d}", f"trainer.max_steps={steps}",
                "data.patches_per_epoch=64000", "~data.val.Set5", "~data.val.Set14",
                *ARMS[arm]], out, threads)
     return out / "checkpoints" / "last.ckpt"

@@ -30,6 +30,7 @@ SHAPES = {
     "slim d16 m4": {"d": 16, "s": None, "m": 4, "first_kernel": 3, "shrink": False},
     "slim d16 m5": {"d": 16, "s": None, "m": 5, "first_kernel": 3, "shrink": False},
     "slim d24 m4": {"d": 24, "s": None, "m": 4, "first_kernel": 3, "shrink": False},
+    "slim d32 m4": {"d": 32, "s": None, "m": 4, "first_kernel": 3, "shrink": False},
 }
 
 
