@@ -32,10 +32,9 @@ ARMS = {  # name -> overrides of the training degradation
     "bicubic": ["degradation=bicubic"],
     "jpeg_only": ["degradation=photo", "degradation.first.blur=null",
                   "degradation.first.noise=null"],
-    "photo": ["degradation=photo"],
-    "photo_bicubic": ["degradation=photo", "degradation.first.resize.modes=[bicubic]"],
-    "photo_bicubic_jpeg60": ["degradation=photo", "degradation.first.resize.modes=[bicubic]",
-                             "degradation.first.jpeg.p=0.6"],
+    "photo": ["degradation=photo"],  # bicubic resampling (measured against photo_mixed)
+    "photo_mixed": ["degradation=photo", "degradation.first.resize.modes=[bicubic,bilinear,area]"],
+    "photo_jpeg60": ["degradation=photo", "degradation.first.jpeg.p=0.6"],
     "photo_heavy": ["degradation=photo", "degradation.first.blur.p=0.5",
                     "degradation.first.noise.p=0.5", "degradation.first.noise.sigma=[1,12]",
                     "degradation.first.jpeg.p=0.9", "degradation.first.jpeg.quality=[30,95]"],
