@@ -26,8 +26,9 @@ WEIGHTS = ("clean", "real", "auto")
 # weights=auto: (JPEG quality, denoise strength), linear between, rounded to STEP. The best
 # strength on the x2 holdout (every 10th training image; python scripts/evaluate.py ckpt_path=x2
 # 'denoise=[0,0.25,0.5,0.75,1]' datasets=[holdout] 'degradation=[bicubic,jpeg,jpeg_q75,jpeg_q50]'):
-# 0.5 at quality 90, 0.75 at 75 (1 within 0.03 dB), 1 at 50; 0 on lossless (bicubic) LR.
-AUTO_POINTS = ((50, 1.0), (75, 0.75), (90, 0.5), (100, 0.0))
+# 0.5 at quality 90, 1 at 75 (0.75 within 0.05 dB) and at 50; 0 on lossless (bicubic) LR; the
+# same points at x3 and x4.
+AUTO_POINTS = ((50, 1.0), (75, 1.0), (90, 0.5), (100, 0.0))
 STEP = 0.25  # a few blends per run, not one per file
 
 

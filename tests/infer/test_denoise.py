@@ -69,9 +69,9 @@ def test_jpeg_quality_is_read_from_the_file(tmp_path, quality) -> None:
 
 def test_auto_picks_the_strength_per_file(tmp_path, bundled) -> None:
     assert auto_strength(None) == 0 and auto_strength(100) == 0 and auto_strength(40) == 1
-    assert [auto_strength(q) for q in (98, 95, 90, 75, 60, 50)] == [0, 0.25, 0.5, 0.75, 1, 1]
+    assert [auto_strength(q) for q in (98, 95, 90, 80, 75, 60, 50)] == [0, 0.25, 0.5, 0.75, 1, 1, 1]
     bank = ModelBank(None, None, OutputSize(), weights="auto", device="cpu")
-    for q, want in ((99, "x2"), (90, "x2@0.5"), (75, "x2@0.75"), (40, "x2-real")):
+    for q, want in ((99, "x2"), (90, "x2@0.5"), (80, "x2@0.75"), (40, "x2-real")):
         jpeg_file(tmp_path / f"q{q}.jpg", q)
         model, source = bank.choose(48, 40, tmp_path / f"q{q}.jpg")
         assert source == want and model.scale == 2
