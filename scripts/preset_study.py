@@ -35,6 +35,7 @@ ARMS = {  # name -> overrides of the training degradation
     "photo": ["degradation=photo"],  # bicubic resampling (measured against photo_mixed)
     "photo_mixed": ["degradation=photo", "degradation.first.resize.modes=[bicubic,bilinear,area]"],
     "photo_jpeg60": ["degradation=photo", "degradation.first.jpeg.p=0.6"],
+    "photo_blur50": ["degradation=photo", "degradation.first.blur.p=0.5"],
     "photo_heavy": ["degradation=photo", "degradation.first.blur.p=0.5",
                     "degradation.first.noise.p=0.5", "degradation.first.noise.sigma=[1,12]",
                     "degradation.first.jpeg.p=0.9", "degradation.first.jpeg.quality=[30,95]"],
