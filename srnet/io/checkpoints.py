@@ -178,22 +178,13 @@ def load_net(source: str | os.PathLike, map_location="cpu") -> FSRCNN:
 
 
 def load_matching(net: nn.Module, source: str | os.PathLike) -> list[str]:
-    """Copy into ``net`` every tensor of a checkpoint / weights file whose name and shape match
-    (``model.init_from``: a body trained at another scale starts this one), or, when the file
-    holds a narrower network of the same family (``d`` / ``s`` smaller, all else equal), embed it
-    so that ``net`` starts computing its function (:mod:`srnet.nets.widen`). Returns the names."""
+    """``model.init_from``: copy every tensor whose name and shape match (a body trained at another
+    scale starts this one), or embed a narrower network of the same family (:mod:`srnet.nets.widen`:
+    ``net`` starts computing its function). Returns the names."""
     file_cfg, _, state, path = read(source)
     own = net.state_dict()
-    if isinstance(net, FSRCNN) and file_cfg != net.cfg.to_dict():
-        try:
-            narrower = can_widen(build_net(file_cfg).cfg.to_dict(), net.cfg.to_dict())
-        except (ValueError, TypeError):  # not a config this srnet builds: the checks below
-            narrower = False
-        if narrower:
-            try:
-                return embed(net, state, fresh=True)
-            except ValueError as e:
-                raise CheckpointError(f"{path}: cannot widen it into this network: {e}") from e
+    if isinstance(net, FSRCNN) and can_widen(file_cfg, net.cfg.to_dict()):
+        return embed(net, state, fresh=True)  # its tensors' fit is checked there
     match = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not match:
         raise CheckpointError(f"{path}: no tensor matches this network's names and shapes")
@@ -232,13 +223,9 @@ def check_compatible(net_cfg: dict, expected: dict, source: str | os.PathLike = 
 
 def save_weights(net: nn.Module, path: str | os.PathLike,
                  degradation: dict | str | None = None) -> Path:
-    """Write ``net`` as a plain weights file (atomically: a temporary file, then a rename).
-
-    Args:
-        net: an FSRCNN (or an object with an FSRCNN ``.net``, e.g. the Lightning system).
-        path: destination ``.pt``.
-        degradation: the training degradation; default ``net.degradation`` or ``"bicubic"``.
-    """
+    """Write ``net`` (an FSRCNN, or an object with one as ``.net``, e.g. the Lightning system) to
+    ``path`` as a plain ``.pt`` weights file, atomically (a temporary file, then a rename), with
+    ``degradation`` (default ``net.degradation`` or ``"bicubic"``)."""
     if not isinstance(net, FSRCNN) and isinstance(getattr(net, "net", None), FSRCNN):
         degradation = degradation or getattr(net, "hparams", {}).get("degradation")
         net = net.net

@@ -16,14 +16,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from srnet.nets.fsrcnn import FSRCNNConfig
+
 WIDTH_KEYS = ("d", "s")  # the only keys in which the two networks may differ
 
 
 def can_widen(narrow: dict, wide: dict) -> bool:
-    """Whether a network of config ``narrow`` embeds in one of config ``wide`` (dicts of
-    ``FSRCNNConfig``): the same but for the widths, none of which shrinks."""
-    same = all(narrow.get(k) == v for k, v in wide.items() if k not in WIDTH_KEYS)
-    return same and all(int(narrow[k]) <= int(wide[k]) for k in WIDTH_KEYS)
+    """Whether a network of config ``narrow`` embeds in a wider one of config ``wide`` (dicts of
+    ``FSRCNNConfig``, as in checkpoints): the same but for the widths, none of which shrinks."""
+    try:  # defaults filled in, as the networks were built
+        narrow, wide = FSRCNNConfig(**narrow).to_dict(), FSRCNNConfig(**wide).to_dict()
+    except (TypeError, ValueError):  # not a config this srnet builds
+        return False
+    same = all(narrow[k] == v for k, v in wide.items() if k not in WIDTH_KEYS)
+    return same and narrow != wide and all(narrow[k] <= wide[k] for k in WIDTH_KEYS)
 
 
 def _input_dim(module: nn.Module) -> int:
