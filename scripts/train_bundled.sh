@@ -15,7 +15,7 @@
 #
 #   bash scripts/train_bundled.sh                    # all stages
 #   STAGES="4 5" START=shipped bash scripts/train_bundled.sh   # real weights from shipped clean
-#   STAGES="4 5" REAL_SCALES=2 REAL_WIDTH=wide START=shipped bash ...  # the d=32 real x2
+#   STAGES="4 5" REAL_SCALES=2 REAL_VARIANT=wide START=shipped bash ...  # the d=32 real x2
 #   RESUME=1 bash scripts/train_bundled.sh           # continue interrupted runs (ckpt_path=last)
 #   X3_ARGS="trainer.max_steps=12000" X24_ARGS="trainer.max_steps=4000" bash ...  # shorter
 # On a GPU: TRAINER=gpu bash scripts/train_bundled.sh (bf16, device-resident patches).
@@ -27,7 +27,7 @@ STAGES=${STAGES:-"1 2 3 4 5"}
 TRAINER=${TRAINER:-default}
 THREADS=${THREADS:-2}
 REAL_SCALES=${REAL_SCALES:-"2 3 4"}
-REAL_WIDTH=${REAL_WIDTH:+_$REAL_WIDTH}  # wide: configs/experiment/real_x<s>_wide.yaml
+REAL_VARIANT=${REAL_VARIANT:+_$REAL_VARIANT}  # wide, rgb: configs/experiment/real_x<s>_<variant>.yaml
 DEGRADED="[bicubic,jpeg,jpeg_q75,jpeg_q50,noise,blur_noise_jpeg]"
 mkdir -p "$OUT/weights"
 
@@ -73,10 +73,10 @@ for stage in $STAGES; do
     4) for s in $REAL_SCALES; do
          clean="$OUT/weights/fsrcnn_x$s.pt"
          [ "${START:-}" = shipped ] && clean="x$s"
-         run "real_x$s$REAL_WIDTH" "x${s}_real$REAL_WIDTH" model.init_from="$clean" "~data.val.Set5" "~data.val.Set14"
+         run "real_x$s$REAL_VARIANT" "x${s}_real$REAL_VARIANT" model.init_from="$clean" "~data.val.Set5" "~data.val.Set14"
        done ;;
     5) for s in $REAL_SCALES; do
-         export_and_score "$OUT/x${s}_real$REAL_WIDTH" "$OUT/weights/fsrcnn_x${s}_real$REAL_WIDTH.pt" "$DEGRADED" "x$s"
+         export_and_score "$OUT/x${s}_real$REAL_VARIANT" "$OUT/weights/fsrcnn_x${s}_real$REAL_VARIANT.pt" "$DEGRADED" "x$s"
        done ;;
   esac
 done

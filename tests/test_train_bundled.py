@@ -96,7 +96,7 @@ def test_resume_continues_the_run_in_place(tmp_path: Path) -> None:
 
 def test_the_wide_real_network_is_its_own_run_and_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    calls = run_script(tmp_path, "4 5", START="shipped", REAL_SCALES="2", REAL_WIDTH="wide")
+    calls = run_script(tmp_path, "4 5", START="shipped", REAL_SCALES="2", REAL_VARIANT="wide")
     trains = [c for c in calls if c.startswith("train.py")]
     assert len(trains) == 1 and "experiment=real_x2_wide" in trains[0]
     assert f"hydra.run.dir={out}/x2_real_wide" in trains[0] and "model.init_from=x2" in trains[0]

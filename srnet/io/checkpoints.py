@@ -29,7 +29,6 @@ from torch import nn
 from srnet.io.files import write_atomic
 from srnet.nets.fsrcnn import FSRCNN, build_net
 from srnet.nets.overparam import collapse_state
-from srnet.nets.widen import can_widen, embed
 
 FORMAT = 1
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -175,27 +174,6 @@ def load_net(source: str | os.PathLike, map_location="cpu") -> FSRCNN:
                               f"({describe(net.cfg.to_dict())}): {str(e)[:500]}") from e
     net.degradation, net.source = degradation, str(path)
     return net.eval()
-
-
-def load_matching(net: nn.Module, source: str | os.PathLike) -> list[str]:
-    """``model.init_from``: copy every tensor whose name and shape match (a body trained at another
-    scale starts this one), or embed a narrower network of the same family (:mod:`srnet.nets.widen`:
-    ``net`` starts computing its function). Returns the names."""
-    file_cfg, _, state, path = read(source)
-    own = net.state_dict()
-    if isinstance(net, FSRCNN) and can_widen(file_cfg, net.cfg.to_dict()):
-        return embed(net, state, fresh=True)  # its tensors' fit is checked there
-    match = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    if not match:
-        raise CheckpointError(f"{path}: no tensor matches this network's names and shapes")
-    # The body is what carries over between scales: all of it or nothing (another shape).
-    odd = [f"{k} {tuple(v.shape)} (here {tuple(own[k].shape) if k in own else 'none'})"
-           for k, v in state.items() if k.startswith("body.") and k not in match]
-    if odd:
-        raise CheckpointError(f"{path}: its body is another network's shape: {'; '.join(odd[:3])}"
-                              f"{' ...' if len(odd) > 3 else ''} (model.net must match the file)")
-    net.load_state_dict(match, strict=False)
-    return sorted(match)
 
 
 def trained_steps(path: str | os.PathLike) -> int | None:

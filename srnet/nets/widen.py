@@ -4,7 +4,7 @@ A network with d=16 fits in one with d=32 (same depth, kernels, tail and skip): 
 the first 16 channels of every layer and the weights that read the extra channels are zero, so
 the wide network's output is the narrow one's exactly. Two uses:
 
-* ``model.init_from`` a narrow checkpoint (:func:`srnet.io.checkpoints.load_matching`): the wide
+* ``model.init_from`` a narrow checkpoint (:func:`srnet.io.init_from.load_matching`): the wide
   network starts as the trained narrow one, and the extra channels keep their fresh incoming
   weights, so gradients reach them from the first step (Net2Net's function-preserving widening);
 * ``denoise=`` between clean weights and a wider real-photo network fine-tuned from them
@@ -69,4 +69,45 @@ def embed(wide: nn.Module, narrow_state: dict[str, torch.Tensor], fresh: bool = 
         elif not fresh and name.endswith(".bias"):
             target[src.shape[0]:] = 0
         target[head] = src
+    return sorted(own)
+
+
+def can_colour(luma: dict, rgb: dict) -> bool:
+    """Whether a luma network (``color_mode="y"``) of config ``luma`` can start an RGB one of
+    config ``rgb`` (:func:`embed_luma`): the same network but for the colour mode."""
+    try:
+        luma, rgb = FSRCNNConfig(**luma).to_dict(), FSRCNNConfig(**rgb).to_dict()
+    except (TypeError, ValueError):
+        return False
+    return (luma["color_mode"], rgb["color_mode"]) == ("y", "rgb") and all(
+        luma[k] == v for k, v in rgb.items() if k != "color_mode")
+
+
+@torch.no_grad()
+def embed_luma(rgb_net: nn.Module, luma_state: dict[str, torch.Tensor],
+               y_row: tuple[float, float, float], y_offset: float) -> list[str]:
+    """Start an RGB network as a luma network: it reads ``Y = y_row . RGB + y_offset`` and adds
+    the luma network's residual to R, G and B alike, scaled so that Y moves by that residual
+    (which leaves Cb and Cr as the skip made them, since their rows sum to zero). Exact away from
+    the image border, where the first layer pads RGB, not Y, with zeros; a skip is needed (the
+    colour then comes from it). Returns the names written."""
+    if getattr(rgb_net, "skip", None) is None:
+        raise ValueError("a luma network starts an RGB one only with model.net.skip set: the "
+                         "RGB network's colour comes from the skip")
+    own = rgb_net.state_dict()
+    row = torch.tensor(y_row)  # (3,)
+    for name, target in own.items():
+        src = luma_state[name].to(target.dtype)
+        if name == "body.0.weight":  # (d, 1, f, f) -> (d, 3, f, f): read Y from RGB
+            target.copy_(src * row.view(1, 3, 1, 1))
+        elif name == "body.0.bias":  # Y's offset, through the first kernel's sum
+            target.copy_(src + y_offset * luma_state["body.0.weight"].sum(dim=(1, 2, 3)))
+        elif name.startswith("tail.") and name.endswith("weight"):  # (d, 1, k, k) -> (d, 3, k, k)
+            target.copy_(src.expand_as(target) / row.sum())
+        elif name.startswith("tail.") and name.endswith("bias"):
+            target.copy_(src.expand_as(target) / row.sum())
+        elif src.shape == target.shape:
+            target.copy_(src)
+        else:
+            raise ValueError(f"{name}: {tuple(src.shape)} does not start {tuple(target.shape)}")
     return sorted(own)

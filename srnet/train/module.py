@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor
 
-from srnet.io.checkpoints import load_matching
+from srnet.io.init_from import load_matching
 from srnet.nets.fsrcnn import build_net
 from srnet.nets.overparam import check_branches, check_resume, overparametrize
 from srnet.nets.tailfit import fit_tail
@@ -88,7 +88,7 @@ class SRSystem(L.LightningModule):
                                         f"bundled name: x2, x3, x4)") from None
             except ValueError as e:  # not an srnet file, or nothing in it fits this network
                 raise ValueError(f"model.init_from: {e}") from e
-            print(f"init_from {init_from}: {len(copied)} tensors copied (or embedded: a wider net)")
+            print(f"init_from {init_from}: {len(copied)} tensors started (srnet.io.init_from)")
         if not isinstance(overparam, bool):
             raise ValueError(f"model.overparam={overparam!r}: choose true or false")
         branches = check_branches(overparam, branches)

@@ -15,6 +15,7 @@ import torch
 
 from srnet.io import checkpoints as checkpoint
 from srnet.io.checkpoints import CheckpointError, check_compatible, load_net, save_weights
+from srnet.io.init_from import load_matching
 from srnet.nets.fsrcnn import FSRCNN
 
 
@@ -180,9 +181,9 @@ def test_load_matching_carries_a_body_across_scales_but_refuses_another_shape(tm
     slim = {"d": 16, "s": None, "m": 4, "first_kernel": 3, "shrink": False}
     save_weights(build_net({"scale": 3, **slim}), tmp_path / "slim_x3.pt")
     x2 = build_net({"scale": 2, **slim})
-    copied = checkpoint.load_matching(x2, tmp_path / "slim_x3.pt")
+    copied = load_matching(x2, tmp_path / "slim_x3.pt")
     assert len([k for k in copied if k.startswith("body.")]) == 15  # the whole body
     assert "tail.deconv.weight" not in copied  # the tail's kernel is another size: fitted anew
     classic = build_net({"scale": 3})  # one tensor (the tail's bias) would match by chance
     with pytest.raises(CheckpointError, match=r"another network's shape: body\.0\.weight"):
-        checkpoint.load_matching(classic, tmp_path / "slim_x3.pt")
+        load_matching(classic, tmp_path / "slim_x3.pt")

@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from srnet.io.checkpoints import CheckpointError, load_matching, save_weights
+from srnet.io.checkpoints import CheckpointError, save_weights
+from srnet.io.init_from import load_matching
 from srnet.nets.blend import blend
 from srnet.nets.fsrcnn import FSRCNN
 from srnet.nets.overparam import overparametrize
-from srnet.nets.widen import can_widen, embed
+from srnet.nets.widen import can_widen, embed, embed_luma
 
 SLIM = {"scale": 2, "d": 8, "s": None, "m": 2, "first_kernel": 3, "shrink": False,
         "skip": "bicubic"}
@@ -101,3 +102,24 @@ def test_blend_with_a_wider_real_network() -> None:
         blend(clean, FSRCNN(**{**SLIM, "m": 3}), 0.5)
     with pytest.raises(ValueError, match="these differ"):  # the wider one must be the real one
         blend(real, clean, 0.5)
+
+
+def test_a_luma_network_starts_an_rgb_one(tmp_path) -> None:
+    """Away from the border the RGB network starts as the luma one on Y, chroma from the skip."""
+    from srnet.ops.color import rgb_to_ycbcr
+
+    luma = trained(SLIM)
+    save_weights(luma, tmp_path / "luma.pt")
+    rgb = FSRCNN(**{**SLIM, "color_mode": "rgb"}).eval()
+    assert "body.0.weight" in load_matching(rgb, tmp_path / "luma.pt")
+    x = torch.rand(1, 3, 24, 20)  # RGB in [0, 1]
+    with torch.no_grad():
+        want = luma(rgb_to_ycbcr(x)[:, :1])  # (1, 1, 48, 40): the luma network on Y
+        got = rgb_to_ycbcr(rgb(x))  # (1, 3, 48, 40)
+        skip = rgb_to_ycbcr(rgb.skip(x))
+    inner = (..., slice(16, -16), slice(16, -16))  # beyond the receptive field of the padding
+    torch.testing.assert_close(got[:, :1][inner], want[inner], rtol=0, atol=1e-5)
+    torch.testing.assert_close(got[:, 1:][inner], skip[:, 1:][inner], rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="only with model.net.skip"):
+        embed_luma(FSRCNN(**{**SLIM, "color_mode": "rgb", "skip": "none"}),
+                   luma.state_dict(), (0.3, 0.6, 0.1), 0.0)
