@@ -43,10 +43,11 @@ ARMS = {  # name -> overrides of the training degradation
 }
 
 
-def fine_tune(arm: str, start: str, scale: int, steps: int, out: Path, threads: int) -> Path:
+def fine_tune(arm: str, start: str, net: dict, steps: int, out: Path, threads: int) -> Path:
+    """Fine-tune ``start`` (its config ``net``) on the arm's degradation; its last checkpoint."""
     if not finished(out):
-        train([f"experiment=real_x{scale}", f"model.init_from={start}",
-               f"model.net.d={load_net(start).cfg.d}", f"trainer.max_steps={steps}",
+        train([f"experiment=real_x{net['scale']}", f"model.init_from={start}",
+               f"model.net.d={net['d']}", f"trainer.max_steps={steps}",
                "data.patches_per_epoch=64000", "~data.val.Set5", "~data.val.Set14",
                *ARMS[arm]], out, threads)
     return out / "checkpoints" / "last.ckpt"
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     scale = start.cfg.scale
     ckpts = {arm: root / arm / "checkpoints" / "last.ckpt" for arm in a["arms"]}
     if a["run"]:
-        ckpts = run_all({arm: (lambda arm=arm: fine_tune(arm, a["start"], scale, a["steps"],
+        net = start.cfg.to_dict()
+        ckpts = run_all({arm: (lambda arm=arm: fine_tune(arm, a["start"], net, a["steps"],
                                                          root / arm, a["threads"]))
                          for arm in a["arms"]}, a["jobs"])
     nets = {"start": start, **{arm: load_net(c) for arm, c in ckpts.items() if c.is_file()}}

@@ -1,8 +1,10 @@
-"""Embedding a narrow FSRCNN in a wider one of the same family, computing the same function.
+"""Starting an FSRCNN as another one: a narrow network embedded in a wider one of the same
+family (:func:`embed`), a luma network in an RGB one (:func:`embed_luma`), each computing the
+same function.
 
 A network with d=16 fits in one with d=32 (same depth, kernels, tail and skip): its kernels fill
 the first 16 channels of every layer and the weights that read the extra channels are zero, so
-the wide network's output is the narrow one's exactly. Two uses:
+the wide network's output is the narrow one's exactly. Two uses of :func:`embed`:
 
 * ``model.init_from`` a narrow checkpoint (:func:`srnet.io.init_from.load_matching`): the wide
   network starts as the trained narrow one, and the extra channels keep their fresh incoming
@@ -38,7 +40,8 @@ def _input_dim(module: nn.Module) -> int:
 
 
 @torch.no_grad()
-def embed(wide: nn.Module, narrow_state: dict[str, torch.Tensor], fresh: bool = True) -> list[str]:
+def embed(wide: nn.Module, narrow_state: dict[str, torch.Tensor],
+          fresh: bool = True) -> list[str]:
     """Write the narrow network's weights into ``wide`` (in place) so that it computes the narrow
     function; returns the names of the tensors written.
 
@@ -79,7 +82,8 @@ def can_colour(luma: dict, rgb: dict) -> bool:
         luma, rgb = FSRCNNConfig(**luma).to_dict(), FSRCNNConfig(**rgb).to_dict()
     except (TypeError, ValueError):
         return False
-    return (luma["color_mode"], rgb["color_mode"]) == ("y", "rgb") and all(
+    modes = (luma["color_mode"], rgb["color_mode"])
+    return modes == ("y", "rgb") and rgb["tail"] == "deconv" and all(
         luma[k] == v for k, v in rgb.items() if k != "color_mode")
 
 
@@ -102,9 +106,7 @@ def embed_luma(rgb_net: nn.Module, luma_state: dict[str, torch.Tensor],
             target.copy_(src * row.view(1, 3, 1, 1))
         elif name == "body.0.bias":  # Y's offset, through the first kernel's sum
             target.copy_(src + y_offset * luma_state["body.0.weight"].sum(dim=(1, 2, 3)))
-        elif name.startswith("tail.") and name.endswith("weight"):  # (d, 1, k, k) -> (d, 3, k, k)
-            target.copy_(src.expand_as(target) / row.sum())
-        elif name.startswith("tail.") and name.endswith("bias"):
+        elif name.startswith("tail."):  # (d, 1, k, k) -> (d, 3, k, k), (1,) -> (3,): R = G = B
             target.copy_(src.expand_as(target) / row.sum())
         elif src.shape == target.shape:
             target.copy_(src)
