@@ -57,7 +57,8 @@ def embed(wide: nn.Module, narrow_state: dict[str, torch.Tensor],
         raise ValueError(f"the narrow network has no {missing[:3]}: not the same layers")
     for name, target in own.items():
         src = narrow_state[name].to(target.dtype)
-        if src.dim() != target.dim() or any(a > b for a, b in zip(src.shape, target.shape, strict=True)):
+        if src.dim() != target.dim() or any(
+                a > b for a, b in zip(src.shape, target.shape, strict=True)):
             raise ValueError(f"{name}: {tuple(src.shape)} does not fit in {tuple(target.shape)}")
         head = tuple(slice(0, n) for n in src.shape)
         if name in owners:  # a kernel: silence what reads the extra input channels
