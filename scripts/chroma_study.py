@@ -76,14 +76,14 @@ def main(argv: list[str]) -> None:
         from srnet.infer.models import load_model
 
         models = {str(m): load_model(str(m), "cpu").upscale for m in a["models"]}
-    cols = [*(f"blur σ {s}" if s else "no blur" for s in a["sigmas"]), *models]
+    blurs = {f"blur σ {s}" if s else "no blur": float(s) for s in a["sigmas"]}
+    cols = [*blurs, *models]
     scores = {(q, c): [] for q in a["qualities"] for c in cols}
     for rec in tqdm(records, desc="holdout images"):
         hr = Image.fromarray(rec.load_hr()).convert("RGB")
         for q in a["qualities"]:
-            for s in a["sigmas"]:
-                scores[(q, f"blur σ {s}" if s else "no blur")].append(
-                    chroma_psnr(hr, scale, q, float(s)))
+            for col, sigma in blurs.items():
+                scores[(q, col)].append(chroma_psnr(hr, scale, q, sigma))
             for name, upscale in models.items():
                 scores[(q, name)].append(model_psnr(upscale, hr, scale, q))
     rows = [[f"JPEG q{q}" if q is not None else "lossless",

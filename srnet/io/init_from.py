@@ -24,11 +24,11 @@ from srnet.ops.color import OFFSET, Y_ROW
 def load_matching(net: nn.Module, source: str | os.PathLike) -> list[str]:
     """Start ``net`` from ``source`` (see the module docstring); returns the names written."""
     file_cfg, _, state, path = read(source)
-    own = net.state_dict()
     if isinstance(net, FSRCNN) and can_widen(file_cfg, net.cfg.to_dict()):
         return embed(net, state, fresh=True)  # its tensors' fit is checked there
     if isinstance(net, FSRCNN) and can_colour(file_cfg, net.cfg.to_dict()):
         return embed_luma(net, state, Y_ROW, OFFSET[0])
+    own = net.state_dict()
     match = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not match:
         raise CheckpointError(f"{path}: no tensor matches this network's names and shapes")
