@@ -5,7 +5,8 @@ error each constructor raises, so the checks live once, in the objects that own 
 
 * ``scale`` in ``srnet.nets.fsrcnn.SCALES``, and ``model.net.scale`` equal to it (a config-level rule);
 * ``model``: the ``SRSystem`` (the network and its tail: a ``deconv`` kernel must be a multiple of
-  the scale unless ``model.net.allow_checkerboard=true``; the loss; ``model.init_from``);
+  the scale unless ``model.net.allow_checkerboard=true``; the loss; ``model.init_from``), and
+  ``model.loss_border`` leaving some of ``data.patch_size`` to score;
 * ``data.train[i]`` / ``data.val.<name>``: each source, built on its own so its error names its key;
 * ``data``: the ``SRDataModule`` (sizes) and its ``setup("fit")``: the pre-flight check of every
   file, and training images big enough for one patch (or, with ``data.skip_bad=true``, left out
@@ -128,6 +129,10 @@ def build(cfg: DictConfig) -> Built:
                         "top-level `scale`")
     model = _attempt(problems, "model", lambda: hydra.utils.instantiate(cfg.model)) \
         if not problems else None
+    border, patch = OmegaConf.select(cfg, "model.loss_border"), OmegaConf.select(cfg, "data.patch_size")
+    if model is not None and isinstance(patch, int) and 2 * (border or 0) >= patch:
+        problems.append(f"model.loss_border={border} leaves nothing of data.patch_size={patch} "
+                        f"to score: raise data.patch_size above {2 * border}")
     precision = _attempt(problems, "trainer.precision", lambda: resolve_precision(
         cfg.trainer.get("precision"), cfg.trainer.get("accelerator")))
     sources = _sources(cfg, problems)

@@ -27,6 +27,7 @@ from srnet.nets.fsrcnn import build_net
 from srnet.nets.overparam import check_branches, check_resume, overparametrize
 from srnet.nets.tailfit import fit_tail
 from srnet.ops.color import to_net_space
+from srnet.ops.metrics import crop_border
 from srnet.ops.resize import BASELINES
 from srnet.ops.scoring import score
 from srnet.train.throughput import (
@@ -68,16 +69,23 @@ class SRSystem(L.LightningModule):
             (:mod:`srnet.nets.overparam`); exported weights are the plain, collapsed network.
         branches: with ``overparam``, extra branches besides the square ones and the identity:
             any of ``seq`` (1x1 then k x k) and ``edges`` (1x1 then Sobel / Laplacian masks).
+        loss_border: LR pixels left out of the loss on each side of a training patch, so that
+            pixels whose receptive field reaches the patch's zero padding (which a whole image
+            has only at its edges) do not steer the fit. Raise ``data.patch_size`` by twice
+            this to keep the scored area.
     """
 
     def __init__(self, net: dict, loss: str = "l1", optimizer=None, scheduler=None,
                  degradation: dict | str = "bicubic", init_from: str | None = None,
                  channels_last: bool | str = "auto", compile: bool | str = "auto",
                  tail_lr_scale: float = 1.0, tail_fit_batches: int = 0,
-                 overparam: bool = False, branches: list[str] | tuple[str, ...] = ()) -> None:
+                 overparam: bool = False, branches: list[str] | tuple[str, ...] = (),
+                 loss_border: int = 0) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"model.loss={loss!r}: choose one of {sorted(LOSSES)}")
+        if isinstance(loss_border, bool) or not isinstance(loss_border, int) or loss_border < 0:
+            raise ValueError(f"model.loss_border={loss_border!r}: a whole number of LR pixels >= 0")
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         self.net = build_net(dict(net))
         if init_from:
@@ -123,6 +131,8 @@ class SRSystem(L.LightningModule):
         if self.channels_last:
             lr = lr.contiguous(memory_format=torch.channels_last)
         sr = self.train_net(lr)
+        if self.hparams.loss_border:  # (N, C, s*(p-2b), s*(p-2b)): the pixels scored
+            sr, hr = (crop_border(t, self.hparams.loss_border * self.scale) for t in (sr, hr))
         loss = self.loss_fn(sr.float(), hr.float())  # in fp32 whatever the autocast precision
         if not torch.isfinite(loss):
             raise FloatingPointError(
