@@ -147,3 +147,12 @@ def test_a_training_folder_given_as_a_string_is_one_folder(tmp_path: Path, data:
                             tmp_path / "run"))
     assert len(err.value.problems) == 1 and err.value.problems[0].startswith("data.train: ")
     assert str(tmp_path / "nowhere") in err.value.problems[0]
+
+
+def test_loss_border_must_leave_part_of_the_patch(tmp_path: Path, data: Path) -> None:
+    msg = problems(tmp_path, data, "model.loss_border=4", "data.patch_size=8")
+    assert "model.loss_border=4 leaves nothing of data.patch_size=8 to score" in msg
+    assert "model.loss_border=-1: a whole number of LR pixels >= 0" in problems(
+        tmp_path, data, "model.loss_border=-1")
+    build(compose_train([*tiny_overrides(data), "model.loss_border=1", "data.patch_size=8"],
+                        tmp_path / "run"))
