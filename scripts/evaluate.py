@@ -85,18 +85,30 @@ def write_results(rows: list[dict], out_dir: Path, text: str) -> None:
     (out_dir / "results.md").write_text(text + "\n")
 
 
+def labels(sources: list) -> list[str]:
+    """A column name per checkpoint: its file stem, with as many parent folders as it takes to
+    tell apart sources whose stems clash (``run_a/checkpoints/last`` and ``run_b/...``)."""
+    parts = [Path(str(s)).with_suffix("").parts for s in sources]
+    for k in range(1, max(map(len, parts), default=1) + 1):
+        names = ["/".join(p[-k:]) for p in parts]
+        if len(set(names)) == len(names):
+            return names
+    return [f"{n} ({i + 1})" for i, n in enumerate(names)]  # the same file given twice
+
+
 def main(argv: list[str]) -> list[dict]:
     """Run the evaluation described by ``argv``; returns the result records."""
     a = parse_args(argv)
     device = a["device"] if a["device"] != "auto" else "cuda" if torch.cuda.is_available() else "cpu"
     sources = a["ckpt_path"] or []
-    nets = {("model" if len(sources) == 1 else Path(str(s)).stem): load_net(s) for s in sources}
+    names = ["model"] if len(sources) == 1 else labels(sources)
+    nets = {name: load_net(s) for name, s in zip(names, sources, strict=True)}
     if a["denoise"]:  # the clean-to-real knob: each checkpoint blended at each strength
         from srnet.nets.blend import blend
 
-        nets = {f"{Path(str(s)).stem}@{float(t):g}":
-                blend(net, load_net(a["real"] or f"{s}-real"), float(t))
-                for s, net in zip(sources, nets.values(), strict=True) for t in a["denoise"]}
+        nets = {f"{name}@{float(t):g}": blend(net, load_net(a["real"] or f"{s}-real"), float(t))
+                for s, name, net in zip(sources, labels(sources), nets.values(), strict=True)
+                for t in a["denoise"]}
     scales = a["scales"] or sorted({n.cfg.scale for n in nets.values()}) or [2, 3, 4]
     out_dir = Path(a["out_dir"] or ROOT / "logs" / "evaluate" / time.strftime("%Y-%m-%d_%H-%M-%S"))
     rows = evaluate_sets(nets, a["data_root"], a["datasets"], scales, a["degradation"], a["lr"],

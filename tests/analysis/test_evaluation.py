@@ -183,3 +183,11 @@ def test_denoise_rows_follow_the_blend(tmp_path):
     assert knob["clean@0"] == pytest.approx(alone["clean"], abs=1e-6)
     assert knob["clean@1"] == pytest.approx(alone["real"], abs=1e-6)
     assert knob["clean@0.5"] not in (knob["clean@0"], knob["clean@1"])
+
+
+def test_checkpoints_with_one_stem_get_columns_of_their_own() -> None:
+    label = ev.labels
+    assert label(["x2", "runs/a.pt"]) == ["x2", "a"]
+    assert label(["logs/a/checkpoints/last.ckpt", "logs/b/checkpoints/last.ckpt", "x2"]) == [
+        "a/checkpoints/last", "b/checkpoints/last", "x2"]
+    assert label(["w/a.pt", "w/a.pt"]) == ["w/a (1)", "w/a (2)"]
