@@ -67,11 +67,14 @@ def pipelined(src: Path) -> bool:
 
 
 class Reader(threading.Thread):
-    """Decodes the pipelined inputs in order into a bounded queue; the others pass undecoded."""
+    """Decodes the pipelined inputs in order into a bounded queue; the others pass undecoded.
+    ``inspect(src, pic)``, when given, runs on each decoded still here, off the main thread
+    (``weights=auto``'s look at the pixels)."""
 
-    def __init__(self, inputs: list[Path], max_pixels: int | None) -> None:
+    def __init__(self, inputs: list[Path], max_pixels: int | None,
+                 inspect: Callable[[Path, Picture], object] | None = None) -> None:
         super().__init__(name="srnet-reader", daemon=True)
-        self.inputs, self.max_pixels = inputs, max_pixels
+        self.inputs, self.max_pixels, self.inspect = inputs, max_pixels, inspect
         self.items: queue.Queue = queue.Queue(AHEAD)
         self.stopped = threading.Event()
 
@@ -83,9 +86,18 @@ class Reader(threading.Thread):
                     item.pic = read_picture(src, self.max_pixels)
                 except Exception as e:  # reported in its turn by the main thread
                     item.error = e
+                else:
+                    self.look(src, item.pic)
             if not self.put(item):
                 return
         self.put(END)
+
+    def look(self, src: Path, pic: Picture) -> None:
+        if self.inspect is not None:
+            try:
+                self.inspect(src, pic)
+            except Exception:  # noqa: S110 - not cached: the main thread asks again and reports
+                pass
 
     def put(self, item: object) -> bool:
         while not self.stopped.is_set():
@@ -121,7 +133,9 @@ class Pipeline:
         self.current: list[Path] = []  # in the network (or done inline) now: for Ctrl-C's message
 
     def run(self, inputs: list[Path]) -> None:
-        reader = Reader(inputs, self.max_pixels)
+        auto = self.bank.weights == "auto" and self.bank.ckpt_path is None
+        reader = Reader(inputs, self.max_pixels,
+                        (lambda src, pic: self.bank.quality(src, pic.pixels)) if auto else None)
         writer = ThreadPoolExecutor(self.writers, thread_name_prefix="srnet-writer")
         reader.start()
         held = None
@@ -180,7 +194,7 @@ class Pipeline:
                 or (a.alpha is None) != (b.alpha is None):
             return False
         h, w = b.pixels.shape[:2]
-        return self.bank.choose(w, h, item.src)[0] is plan.model
+        return self.bank.choose(w, h, item.src, b.pixels)[0] is plan.model
 
     def upscale(self, group: list[tuple], writer: ThreadPoolExecutor) -> None:
         plans = [p for _, p in group if isinstance(p, StillPlan)]

@@ -55,7 +55,7 @@ def plan_still(src: Path, pic: Picture, outputs: Outputs, bank: ModelBank,
                size_rule: OutputSize, compare: bool = False, t0: float | None = None) -> StillPlan:
     """Pick the network and output names of a decoded still (refusals raise before any work)."""
     h, w = pic.pixels.shape[:2]
-    model, source = bank.choose(w, h, src)
+    model, source = bank.choose(w, h, src, pic.pixels)
     size = size_rule.size(w, h, model.scale)
     dst = outputs.target(outputs.dst(src, output_ext(src, pic, outputs.ext)))
     cmp = None
@@ -98,7 +98,7 @@ def upscale_animation(src: Path, outputs: Outputs, bank: ModelBank, size_rule: O
     """Upscale every frame of a GIF / APNG / animated WebP, keeping durations and loop count."""
     t0, anim = time.perf_counter(), read_animation(src, max_pixels)
     h, w = anim.frames[0].pixels.shape[:2]
-    model, source = bank.choose(w, h, src)
+    model, source = bank.choose(w, h, src, anim.frames[0].pixels)
     size = size_rule.size(w, h, model.scale)
     ext = (outputs.ext or src.suffix).lower()
     ext = ext if ext.startswith(".") else f".{ext}"

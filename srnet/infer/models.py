@@ -7,8 +7,9 @@ smallest trained scale that reaches its output size (:func:`srnet.infer.resize.p
 Bundled weights come in two kinds, ``clean`` (``x<s>``) and ``real`` (``x<s>-real``: compressed,
 noisy, blurred photos); ``denoise`` blends them (0 clean .. 1 real), and ``weights=auto`` picks
 the strength per input from what the file says about itself: a JPEG's quality (its quantisation
-tables) sets it by :func:`auto_strength`, lossless files get the clean weights. Networks are
-loaded on first use and kept.
+tables) sets it by :func:`auto_strength`; for other 8-bit files the quality of a JPEG their pixels
+were decoded from, if any (:func:`srnet.io.jpeginfo.quality_from_pixels`), else the clean
+weights. Networks are loaded on first use and kept.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from srnet.infer.resize import OutputSize, pick_scale
 from srnet.infer.upscaler import Upscaler
 from srnet.io import checkpoints
-from srnet.io.jpeginfo import jpeg_quality
+from srnet.io.jpeginfo import jpeg_quality, quality_from_pixels
 
 log = logging.getLogger("srnet.infer")
 WEIGHTS = ("clean", "real", "auto")
@@ -107,6 +110,7 @@ class ModelBank:
             checkpoints.check_compatible(self.default.net.cfg.to_dict(), {"scale": int(scale)},
                                          self.source)
         self.warned = False
+        self.qualities: dict[Path, int | None] = {}  # weights=auto: per file, found once
 
     @classmethod
     def from_settings(cls, ckpt_path: str | None, scale: int | None, size: OutputSize,
@@ -142,9 +146,24 @@ class ModelBank:
         return [int(n[1:]) for n in checkpoints.BUNDLED
                 if "-" not in n and (checkpoints.WEIGHTS_DIR / f"fsrcnn_{n}.pt").is_file()]
 
-    def choose(self, w: int, h: int, src: Path | None = None) -> tuple[Upscaler, str]:
-        """The network for a ``w`` x ``h`` input (the file ``src``, for ``weights=auto``) and
-        its source name."""
+    def quality(self, src: Path | None, pixels: np.ndarray | None) -> int | None:
+        """``weights=auto``: the JPEG quality of the file ``src`` (its tables), else of its decoded
+        ``pixels``; None for lossless content."""
+        if src is not None and src in self.qualities:
+            return self.qualities[src]
+        q, how = (jpeg_quality(src) if src is not None else None), "its quantisation tables"
+        if q is None and pixels is not None:
+            q, how = quality_from_pixels(pixels), "its pixels (a decoded JPEG)"
+        if q is not None:
+            log.info("weights=auto: %s is a JPEG of quality %d, from %s", src or "input", q, how)
+        if src is not None:
+            self.qualities[src] = q
+        return q
+
+    def choose(self, w: int, h: int, src: Path | None = None,
+               pixels: np.ndarray | None = None) -> tuple[Upscaler, str]:
+        """The network for a ``w`` x ``h`` input (the file ``src`` and its decoded ``pixels``,
+        for ``weights=auto``) and its source name."""
         factor = self.size.factor(w, h)
         scale = self.default.scale
         if factor is not None and not self.fixed:
@@ -152,7 +171,7 @@ class ModelBank:
         if self.ckpt_path is not None:
             source = self.source
         elif self.weights == "auto":  # lossless inputs, or no real partner at this scale: clean
-            strength = auto_strength(jpeg_quality(src) if src is not None else None)
+            strength = auto_strength(self.quality(src, pixels))
             source = self.name(scale, strength if self.has_real(scale) else 0.0)
         elif self.fixed:
             source = self.source

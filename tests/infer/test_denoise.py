@@ -117,3 +117,20 @@ def test_the_shipped_real_weights_blend_with_the_shipped_clean_ones(scale) -> No
     assert real.degradation["name"] == "photo"
     half = load_model(f"x{scale}", denoise=0.5)
     assert half.net.cfg == clean.cfg
+
+
+def test_auto_reads_the_quality_of_a_decoded_jpeg_from_its_pixels(tmp_path, bundled, caplog) -> None:
+    photo = smooth_image(96, 128, seed=3)
+    buf = io.BytesIO()
+    Image.fromarray(photo).save(buf, "JPEG", quality=40)
+    once_jpeg = np.asarray(Image.open(buf))
+    Image.fromarray(once_jpeg).save(tmp_path / "screenshot.png")  # no tables left
+    Image.fromarray(photo).save(tmp_path / "clean.png")
+    bank = ModelBank(None, None, OutputSize(), weights="auto", device="cpu")
+    with caplog.at_level("INFO", logger="srnet.infer"):
+        assert bank.choose(128, 96, tmp_path / "screenshot.png", once_jpeg)[1] == "x2-real"
+    assert "JPEG of quality 40, from its pixels" in caplog.text
+    assert bank.choose(128, 96, tmp_path / "clean.png", photo)[1] == "x2"
+    assert bank.choose(128, 96, tmp_path / "screenshot.png")[1] == "x2-real"  # found once, kept
+    fixed = ModelBank(None, None, OutputSize(), weights="clean", device="cpu")
+    assert fixed.choose(128, 96, tmp_path / "screenshot.png", once_jpeg)[1] == "x2"
