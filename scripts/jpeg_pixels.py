@@ -38,7 +38,9 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
 def y_psnr(sr: np.ndarray, hr: np.ndarray, scale: int) -> float:
-    to = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].float() / 255  # noqa: E731
+    def to(a: np.ndarray) -> torch.Tensor:  # (1, 3, H, W) in [0, 1]
+        return torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float() / 255
+
     return float(psnr(to(sr), to(hr), border=scale)[0])
 
 

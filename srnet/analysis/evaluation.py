@@ -67,7 +67,7 @@ def dataset_source(data_root: str | Path, name: str, scale: int, lr: str = "give
         div2k = root / "DIV2K" if (root / "DIV2K").is_dir() else root
         return DIV2K(div2k, "valid", scale, use_lr=use_lr)
     for folder in (root / "benchmark" / name, root / name):
-        if folder.is_dir():
+        if folder.is_dir() and not Path(name).is_absolute():  # root / "/x" would be "/x" itself
             return PairedBenchmark(folder, scale, use_lr=use_lr)
     if Path(name).expanduser().is_dir():
         return ImageFolder(Path(name).expanduser())

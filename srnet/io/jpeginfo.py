@@ -69,12 +69,11 @@ def _blocks(y: np.ndarray, oy: int, ox: int) -> np.ndarray:
     return DCT @ (b - 128) @ DCT.T  # (blocks, 8, 8)
 
 
-def _grids(y: np.ndarray, n: int = 4) -> list[tuple[int, int]]:
-    """Where the 8x8 blocks of a decoded JPEG may start (row, column offsets in 0..7): the ``n``
-    offsets whose blocks have the least left of the high frequencies (the upper half of the DCT
-    on each axis, which JPEG quantises hardest), likeliest first; none when no offset stands
-    out. Every block position is computed at once, the transform
-    being separable."""
+def _grid(y: np.ndarray) -> tuple[int, int] | None:
+    """Where the 8x8 blocks of a decoded JPEG likely start (row, column offset in 0..7): the
+    offset whose blocks keep the least of the high frequencies (the upper half of the DCT on each
+    axis, which JPEG quantises hardest); None when no offset stands out. Every block position is
+    computed at once, the transform being separable."""
     hi = DCT[4:].astype(np.float32)  # (4, 8)
     y = y[:GRID_SIDE + 7, :GRID_SIDE + 7].astype(np.float32)
     rows = np.lib.stride_tricks.sliding_window_view(y, 8, axis=1) @ hi.T  # (H, W-7, 4)
@@ -85,8 +84,9 @@ def _grids(y: np.ndarray, n: int = 4) -> list[tuple[int, int]]:
     h, w = rest.shape[0] // 8 * 8, rest.shape[1] // 8 * 8
     per_offset = rest[:h, :w].reshape(h // 8, 8, w // 8, 8).mean(axis=(0, 2))  # (8, 8)
     if per_offset.min() > GRID_CONTRAST * np.median(per_offset):
-        return []  # no offset stands out: no grid
-    return [divmod(int(i), 8) for i in np.argsort(per_offset, axis=None)[:n]]
+        return None  # no offset stands out: no grid
+    oy, ox = divmod(int(np.argmin(per_offset)), 8)
+    return oy, ox
 
 
 def quality_from_pixels(rgb: np.ndarray) -> int | None:
@@ -106,13 +106,19 @@ def quality_from_pixels(rgb: np.ndarray) -> int | None:
         y = crop[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     else:  # grey (with or without alpha)
         y = (crop if crop.ndim == 2 else crop[..., 0]).astype(np.float64)
-    fits = []  # (qualities,) at each likely grid: the one that fits a table best wins
-    for grid in _grids(y):
-        c = _blocks(y, *grid).reshape(-1, 64)
-        c = c[np.argsort(np.abs(c[:, 1:]).sum(1))[-BLOCKS:]]  # (blocks, 64): the most detailed
-        fits.append(_fits(c.astype(np.float32)))
-    if not fits:
+    grid = _grid(y)
+    if grid is None:
         return None
+
+    def fit(oy: int, ox: int) -> np.ndarray:  # (qualities,): the table fit at this offset
+        c = _blocks(y, oy, ox).reshape(-1, 64)
+        c = c[np.argsort(np.abs(c[:, 1:]).sum(1))[-BLOCKS:]]  # (blocks, 64): the most detailed
+        return _fits(c.astype(np.float32))
+
+    fits = [fit(*grid)]
+    if fits[0].max() < 2 * FIT_MIN:  # unclear: one axis may be off (a picture smooth along
+        oy, ox = grid  # it); the fit judges every offset that keeps the other axis
+        fits += [fit(oy, x) for x in range(8) if x != ox] + [fit(r, ox) for r in range(8) if r != oy]
     best = np.max(fits, axis=0)
     q = int(np.argmax(best))
     return int(PIXEL_QUALITIES[q]) if best[q] >= FIT_MIN else None
