@@ -1,9 +1,11 @@
 """``model.init_from``: starting a network from another one's weights file or checkpoint.
 
-Three ways, tried in this order:
+Four ways, tried in this order:
 
 * a narrower network of the same family (``d`` / ``s`` smaller, all else equal) is embedded so
   that the new one starts computing its function (:func:`srnet.nets.widen.embed`);
+* a shallower one (fewer mapping layers ``m``, no 1x1 shrink) starts a deeper one, its extra
+  layers identities (:func:`srnet.nets.widen.deepen`);
 * a luma network starts an RGB one of the same shape (:func:`srnet.nets.widen.embed_luma`);
 * otherwise every tensor whose name and shape match is copied (a body trained at another scale
   starts this one), and a body of another shape is refused.
@@ -17,7 +19,7 @@ from torch import nn
 
 from srnet.io.checkpoints import CheckpointError, read
 from srnet.nets.fsrcnn import FSRCNN
-from srnet.nets.widen import can_colour, can_widen, embed, embed_luma
+from srnet.nets.widen import can_colour, can_deepen, can_widen, deepen, embed, embed_luma
 from srnet.ops.color import OFFSET, Y_ROW
 
 
@@ -26,6 +28,8 @@ def load_matching(net: nn.Module, source: str | os.PathLike) -> list[str]:
     file_cfg, _, state, path = read(source)
     if isinstance(net, FSRCNN) and can_widen(file_cfg, net.cfg.to_dict()):
         return embed(net, state, fresh=True)  # its tensors' fit is checked there
+    if isinstance(net, FSRCNN) and can_deepen(file_cfg, net.cfg.to_dict()):
+        return deepen(net, state)
     if isinstance(net, FSRCNN) and can_colour(file_cfg, net.cfg.to_dict()):
         return embed_luma(net, state, Y_ROW, OFFSET[0])
     own = net.state_dict()

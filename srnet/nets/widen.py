@@ -1,6 +1,6 @@
 """Starting an FSRCNN as another one: a narrow network embedded in a wider one of the same
-family (:func:`embed`), a luma network in an RGB one (:func:`embed_luma`), each computing the
-same function.
+family (:func:`embed`), a shallow one in a deeper one (:func:`deepen`), a luma network in an RGB
+one (:func:`embed_luma`), each computing the same function.
 
 A network with d=16 fits in one with d=32 (same depth, kernels, tail and skip): its kernels fill
 the first 16 channels of every layer and the weights that read the extra channels are zero, so
@@ -113,4 +113,43 @@ def embed_luma(rgb_net: nn.Module, luma_state: dict[str, torch.Tensor],
             target.copy_(src)
         else:
             raise ValueError(f"{name}: {tuple(src.shape)} does not start {tuple(target.shape)}")
+    return sorted(own)
+
+
+def can_deepen(shallow: dict, deep: dict) -> bool:
+    """Whether a network of config ``shallow`` starts one of config ``deep`` by :func:`deepen`:
+    the same but for more mapping layers ``m``, in a body without the 1x1 shrink / expand."""
+    try:
+        shallow, deep = FSRCNNConfig(**shallow).to_dict(), FSRCNNConfig(**deep).to_dict()
+    except (TypeError, ValueError):
+        return False
+    return (not deep["shrink"] and deep["m"] > shallow["m"]
+            and all(shallow[k] == v for k, v in deep.items() if k != "m"))
+
+
+@torch.no_grad()
+def deepen(deep: nn.Module, shallow_state: dict[str, torch.Tensor]) -> list[str]:
+    """Write the shallow network's weights into ``deep`` (in place) and make its extra mapping
+    layers, the last ones of the body, identities: a 3x3 kernel that passes each channel through
+    its centre, no bias, a PReLU of slope 1. The deep network then computes the shallow one's
+    function exactly and trains on from it. Returns the names of the tensors written."""
+    own = deep.state_dict()
+    for name, target in own.items():
+        if name in shallow_state:
+            src = shallow_state[name]
+            if src.shape != target.shape:
+                raise ValueError(f"{name}: {tuple(src.shape)} does not start {tuple(target.shape)}")
+            target.copy_(src.to(target.dtype))
+        elif not name.startswith("body."):
+            raise ValueError(f"the shallow network has no {name}: not the same layers")
+    extra = list(deep.body)[len([k for k in shallow_state if k.startswith("body.")
+                                 and k.endswith(".weight")]):]  # the new (conv, PReLU) pairs
+    for layer in extra:
+        if isinstance(layer, nn.Conv2d):
+            c, k = layer.out_channels, layer.kernel_size[0]
+            layer.weight.zero_()
+            layer.weight[torch.arange(c), torch.arange(c), k // 2, k // 2] = 1
+            layer.bias.zero_()
+        elif isinstance(layer, nn.PReLU):
+            layer.weight.fill_(1.0)
     return sorted(own)

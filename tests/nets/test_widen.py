@@ -12,7 +12,7 @@ from srnet.io.init_from import load_matching
 from srnet.nets.blend import blend
 from srnet.nets.fsrcnn import FSRCNN
 from srnet.nets.overparam import overparametrize
-from srnet.nets.widen import can_widen, embed, embed_luma
+from srnet.nets.widen import can_deepen, can_widen, embed, embed_luma
 
 SLIM = {"scale": 2, "d": 8, "s": None, "m": 2, "first_kernel": 3, "shrink": False,
         "skip": "bicubic"}
@@ -123,3 +123,21 @@ def test_a_luma_network_starts_an_rgb_one(tmp_path) -> None:
     with pytest.raises(ValueError, match="only with model.net.skip"):
         embed_luma(FSRCNN(**{**SLIM, "color_mode": "rgb", "skip": "none"}),
                    luma.state_dict(), (0.3, 0.6, 0.1), 0.0)
+
+
+def test_init_from_a_shallower_file_starts_as_that_network(tmp_path) -> None:
+    shallow = trained(SLIM)
+    save_weights(shallow, tmp_path / "shallow.pt")
+    deep = FSRCNN(**{**SLIM, "m": 4}).eval()
+    assert can_deepen(SLIM, {**SLIM, "m": 4}) and not can_deepen(SLIM, {**SLIM, "m": 1})
+    assert not can_deepen(CLASSIC, {**CLASSIC, "m": 3})  # the 1x1 expand ends that body
+    assert "body.8.weight" in load_matching(deep, tmp_path / "shallow.pt")
+    x = torch.rand(2, 1, 11, 9)
+    with torch.no_grad():
+        torch.testing.assert_close(deep(x), shallow(x), rtol=0, atol=1e-6)
+        overparametrize(deep, ("seq", "edges"))  # the identities' branches grow from them too
+        torch.testing.assert_close(deep(x), shallow(x), rtol=0, atol=1e-5)
+    plain = FSRCNN(**{**SLIM, "m": 4})
+    load_matching(plain, tmp_path / "shallow.pt")
+    plain(x).sum().backward()  # the new layers learn from the first step
+    assert all(p.grad.abs().sum() > 0 for p in plain.body[-2:].parameters())
