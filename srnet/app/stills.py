@@ -80,8 +80,15 @@ def write_still(plan: StillPlan, out: Picture, outputs: Outputs, bank: ModelBank
                       outputs.overwrite, **outputs.encode)
     return (f"{plan.src} ({pic.describe()}) -> {plan.dst} ({size[0]}x{size[1]}, x{model.scale}"
             f"{'' if size == (w * model.scale, h * model.scale) else ' + resize'}"
-            f"{'' if bank.weights == 'clean' else f', weights {plan.source}'}) "
+            f"{'' if bank.weights == 'clean' else f', weights {plan.source}'}"
+            f"{_quality_note(bank, plan.src)}) "
             f"{time.perf_counter() - plan.t0:.2f} s")
+
+
+def _quality_note(bank: ModelBank, src: Path) -> str:
+    """``weights=auto``: the JPEG quality that chose the weights, when there was one."""
+    q = bank.qualities.get(src) if bank.weights == "auto" else None
+    return "" if q is None else f" for JPEG quality {q}"
 
 
 def upscale_image(src: Path, outputs: Outputs, bank: ModelBank, size_rule: OutputSize,

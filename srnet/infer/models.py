@@ -155,7 +155,7 @@ class ModelBank:
         if q is None and pixels is not None:
             q, how = quality_from_pixels(pixels), "its pixels (a decoded JPEG)"
         if q is not None:
-            log.info("weights=auto: %s is a JPEG of quality %d, from %s", src or "input", q, how)
+            log.debug("weights=auto: %s is a JPEG of quality %d, from %s", src or "input", q, how)
         if src is not None:
             self.qualities[src] = q
         return q

@@ -5,6 +5,7 @@ real-photo weights (its pixels give the quality), a clean PNG the clean ones, in
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -31,4 +32,7 @@ def test_a_png_of_a_jpeg_gets_the_real_weights(tmp_path, batch, capsys) -> None:
     out = {p.stem: np.asarray(Image.open(p)) for p in (tmp_path / "out").iterdir()}
     assert np.array_equal(out["a_screenshot"], load_model("x2-real", "cpu").upscale(screenshot))
     assert np.array_equal(out["b_clean"], load_model("x2", "cpu").upscale(photo))
-    assert "weights x2-real" in capsys.readouterr().out
+    lines = capsys.readouterr().out
+    found = re.search(r"a_screenshot\.png .*weights x2-real for JPEG quality (\d+)\)", lines)
+    assert found and abs(int(found.group(1)) - 45) <= 2
+    assert "b_clean.png (80x64 RGB 8-bit) -> " in lines and "weights x2)" in lines

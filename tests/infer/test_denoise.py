@@ -127,7 +127,7 @@ def test_auto_reads_the_quality_of_a_decoded_jpeg_from_its_pixels(tmp_path, bund
     Image.fromarray(once_jpeg).save(tmp_path / "screenshot.png")  # no tables left
     Image.fromarray(photo).save(tmp_path / "clean.png")
     bank = ModelBank(None, None, OutputSize(), weights="auto", device="cpu")
-    with caplog.at_level("INFO", logger="srnet.infer"):
+    with caplog.at_level("DEBUG", logger="srnet.infer"):
         assert bank.choose(128, 96, tmp_path / "screenshot.png", once_jpeg)[1] == "x2-real"
     assert "JPEG of quality 40, from its pixels" in caplog.text
     assert bank.choose(128, 96, tmp_path / "clean.png", photo)[1] == "x2"
