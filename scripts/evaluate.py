@@ -11,6 +11,8 @@ Keys (``key=value``, lists as ``[a,b]``):
 
 * ``ckpt_path``   a Lightning ``.ckpt``, a ``.pt``, a bundled name (``x2``, ``x2-real``, ...), or a
   list of them (each a row, named by it); null: baselines only
+* ``peers``       tiny-SR peers from ``../shared/peers/tiny-sr`` scored the same way (RGB in
+  and out, output rounded to 8 bit), e.g. ``[ECBSR-M4C16,ETDS-M5C16]``: a row per peer and scale
 * ``data_root``   folder holding ``benchmark/<set>`` (or ``<set>``), ``T91``, ``BSDS500``, ``DIV2K``;
   default ``$SRNET_DATA`` or ``../shared/datasets`` next to the project
 * ``datasets``    set names (``Set5``, ``Set14``, ``BSD100``, ``Urban100``, ..., ``DIV2K``,
@@ -38,6 +40,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 from kvargs import parse_kv
@@ -57,13 +60,13 @@ def defaults() -> dict:
             "data_root": os.environ.get("SRNET_DATA", str(ROOT.parent / "shared" / "datasets")),
             "datasets": ["Set5", "Set14", "BSD100"], "scales": None, "lr": "given",
             "methods": list(BASELINES), "degradation": "bicubic", "device": "auto",
-            "out_dir": None, "denoise": None, "real": None}
+            "out_dir": None, "denoise": None, "real": None, "peers": []}
 
 
 def parse_args(argv: list[str]) -> dict:
     """``key=value`` arguments over :func:`defaults`; errors name the key and the allowed ones."""
     args = parse_kv("evaluate.py", defaults(), argv)
-    for key in ("datasets", "methods", "degradation", "ckpt_path", "scales", "denoise"):
+    for key in ("datasets", "methods", "degradation", "ckpt_path", "scales", "denoise", "peers"):
         if args[key] is not None and not isinstance(args[key], list):
             args[key] = [args[key]]
     check_lr_mode(args["lr"])
@@ -73,6 +76,33 @@ def parse_args(argv: list[str]) -> dict:
     if unknown:
         raise SystemExit(f"methods: {unknown} unknown; choose from {list(BASELINES)}")
     return args
+
+
+class Peer(torch.nn.Module):
+    """A tiny-SR peer as evaluation sees a network: ``cfg.scale``, RGB in and out."""
+
+    def __init__(self, net: torch.nn.Module, scale: int) -> None:
+        super().__init__()
+        self.net, self.cfg = net, SimpleNamespace(scale=scale, color_mode="rgb")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 3, h, w) -> (N, 3, s*h, s*w)
+        return self.net(x).clamp(0, 1)
+
+
+def peer_nets(names: list[str], scales: list[int]) -> dict[str, torch.nn.Module]:
+    """``<peer> x<s>`` -> the peer at that scale; SystemExit naming a peer whose files are absent."""
+    from srnet.benchmarks.peers import TINY_BUILD, tiny_sr_net
+
+    nets = {}
+    for name in names:
+        if name not in TINY_BUILD:
+            raise SystemExit(f"peers: {name!r} unknown; choose from {sorted(TINY_BUILD)}")
+        for s in scales:
+            net = tiny_sr_net(name, s)
+            if net is None:
+                raise SystemExit(f"peers: no {name} x{s} weights under ../shared/peers/tiny-sr")
+            nets[f"{name} x{s}"] = Peer(net, s)
+    return nets
 
 
 def write_results(rows: list[dict], out_dir: Path, text: str) -> None:
@@ -110,6 +140,7 @@ def main(argv: list[str]) -> list[dict]:
                 for s, name, net in zip(sources, labels(sources), nets.values(), strict=True)
                 for t in a["denoise"]}
     scales = a["scales"] or sorted({n.cfg.scale for n in nets.values()}) or [2, 3, 4]
+    nets.update(peer_nets(a["peers"], scales))
     out_dir = Path(a["out_dir"] or ROOT / "logs" / "evaluate" / time.strftime("%Y-%m-%d_%H-%M-%S"))
     rows = evaluate_sets(nets, a["data_root"], a["datasets"], scales, a["degradation"], a["lr"],
                          a["methods"], device,
