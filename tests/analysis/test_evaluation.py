@@ -191,3 +191,19 @@ def test_checkpoints_with_one_stem_get_columns_of_their_own() -> None:
     assert label(["logs/a/checkpoints/last.ckpt", "logs/b/checkpoints/last.ckpt", "x2"]) == [
         "a/checkpoints/last", "b/checkpoints/last", "x2"]
     assert label(["w/a.pt", "w/a.pt"]) == ["w/a (1)", "w/a (2)"]
+
+
+def test_peers_are_scored_as_rows_of_their_own(tmp_path):
+    from srnet.benchmarks.peers import tiny_sr_net
+
+    if tiny_sr_net("ECBSR-M4C16", 2) is None:
+        pytest.skip("../shared/peers/tiny-sr is absent")
+    make_benchmark(tmp_path / "data", "Set2", 2)
+    rows = ev.main([f"data_root={tmp_path / 'data'}", "datasets=[Set2]", "scales=[2]",
+                    "peers=[ECBSR-M4C16]", "device=cpu", f"out_dir={tmp_path / 'out'}"])
+    peer = [r for r in rows if r["method"] == "ECBSR-M4C16 x2"]
+    bicubic = [r for r in rows if r["method"] == "bicubic"]
+    assert len(peer) == 1 and peer[0]["images"] == 2 and peer[0]["psnr"] != bicubic[0]["psnr"]
+    with pytest.raises(SystemExit, match="peers: 'FSRCNN' unknown"):
+        ev.main([f"data_root={tmp_path / 'data'}", "datasets=[Set2]", "scales=[2]",
+                 "peers=[FSRCNN]", f"out_dir={tmp_path / 'out2'}"])
