@@ -130,7 +130,9 @@ def build(cfg: DictConfig) -> Built:
     model = _attempt(problems, "model", lambda: hydra.utils.instantiate(cfg.model)) \
         if not problems else None
     border, patch = OmegaConf.select(cfg, "model.loss_border"), OmegaConf.select(cfg, "data.patch_size")
-    if model is not None and isinstance(patch, int) and 2 * (border or 0) >= patch:
+    if border is not None and (isinstance(border, bool) or not isinstance(border, int) or border < 0):
+        problems.append(f"model.loss_border={border!r}: a whole number of LR pixels >= 0")
+    elif model is not None and isinstance(patch, int) and 2 * (border or 0) >= patch:
         problems.append(f"model.loss_border={border} leaves nothing of data.patch_size={patch} "
                         f"to score: raise data.patch_size above {2 * border}")
     precision = _attempt(problems, "trainer.precision", lambda: resolve_precision(

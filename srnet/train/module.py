@@ -69,10 +69,8 @@ class SRSystem(L.LightningModule):
             (:mod:`srnet.nets.overparam`); exported weights are the plain, collapsed network.
         branches: with ``overparam``, extra branches besides the square ones and the identity:
             any of ``seq`` (1x1 then k x k) and ``edges`` (1x1 then Sobel / Laplacian masks).
-        loss_border: LR pixels left out of the loss on each side of a training patch, so that
-            pixels whose receptive field reaches the patch's zero padding (which a whole image
-            has only at its edges) do not steer the fit. Raise ``data.patch_size`` by twice
-            this to keep the scored area.
+        loss_border: LR pixels per side of a training patch left out of the loss (they see the
+            patch's zero padding); checked against ``data.patch_size`` in config_check.
     """
 
     def __init__(self, net: dict, loss: str = "l1", optimizer=None, scheduler=None,
@@ -84,8 +82,6 @@ class SRSystem(L.LightningModule):
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"model.loss={loss!r}: choose one of {sorted(LOSSES)}")
-        if isinstance(loss_border, bool) or not isinstance(loss_border, int) or loss_border < 0:
-            raise ValueError(f"model.loss_border={loss_border!r}: a whole number of LR pixels >= 0")
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         self.net = build_net(dict(net))
         if init_from:
@@ -131,14 +127,12 @@ class SRSystem(L.LightningModule):
         if self.channels_last:
             lr = lr.contiguous(memory_format=torch.channels_last)
         sr = self.train_net(lr)
-        if self.hparams.loss_border:  # (N, C, s*(p-2b), s*(p-2b)): the pixels scored
-            sr, hr = (crop_border(t, self.hparams.loss_border * self.scale) for t in (sr, hr))
-        loss = self.loss_fn(sr.float(), hr.float())  # in fp32 whatever the autocast precision
+        b = self.hparams.loss_border * self.scale  # HR pixels per side not scored (0: none)
+        loss = self.loss_fn(crop_border(sr, b).float(), crop_border(hr, b).float())  # fp32 loss
         if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"non-finite training loss ({loss.item()}) at step {self.global_step} with "
-                f"trainer.precision={self.trainer.precision}; lower the learning rate or use "
-                f"trainer.precision=32-true")
+            raise FloatingPointError(f"non-finite training loss ({loss.item()}) at step "
+                                     f"{self.global_step} with trainer.precision={self.trainer.precision}; "
+                                     "lower the learning rate or use trainer.precision=32-true")
         self.log("train/loss", loss, prog_bar=True)
         return loss
 

@@ -152,7 +152,8 @@ def test_a_training_folder_given_as_a_string_is_one_folder(tmp_path: Path, data:
 def test_loss_border_must_leave_part_of_the_patch(tmp_path: Path, data: Path) -> None:
     msg = problems(tmp_path, data, "model.loss_border=4", "data.patch_size=8")
     assert "model.loss_border=4 leaves nothing of data.patch_size=8 to score" in msg
-    assert "model.loss_border=-1: a whole number of LR pixels >= 0" in problems(
-        tmp_path, data, "model.loss_border=-1")
+    for bad in ("-1", "1.5", "true"):
+        assert "a whole number of LR pixels >= 0" in problems(
+            tmp_path, data, f"model.loss_border={bad}")
     build(compose_train([*tiny_overrides(data), "model.loss_border=1", "data.patch_size=8"],
                         tmp_path / "run"))

@@ -27,9 +27,3 @@ def test_only_the_interior_is_scored(border: int) -> None:
     spoilt[..., keep, keep] = hr[..., keep, keep]
     loss = loss_of(system, lr, spoilt)
     assert (loss == 0.0) if border else (loss > 0.01)
-
-
-@pytest.mark.parametrize("bad", [-1, 1.5, True])
-def test_a_bad_border_is_named(bad) -> None:
-    with pytest.raises(ValueError, match="model.loss_border="):
-        SRSystem(NET, loss_border=bad)
