@@ -31,6 +31,7 @@ from srnet.analysis.evaluation import dataset_source
 from srnet.benchmarks.peers import cpu_name
 from srnet.infer.models import auto_strength, load_model
 from srnet.io.jpeginfo import quality_from_pixels
+from srnet.io.pictures import to_tensor
 from srnet.io.tables import markdown_table
 from srnet.ops.metrics import psnr
 
@@ -38,10 +39,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
 def y_psnr(sr: np.ndarray, hr: np.ndarray, scale: int) -> float:
-    def to(a: np.ndarray) -> torch.Tensor:  # (1, 3, H, W) in [0, 1]
-        return torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float() / 255
-
-    return float(psnr(to(sr), to(hr), border=scale)[0])
+    return float(psnr(to_tensor(np.array(sr)), to_tensor(np.array(hr)), border=scale)[0])
 
 
 def study(name: str, scale: int, qualities: list, models: dict) -> list[list]:
