@@ -9,9 +9,10 @@ file's (exact for IJG files; the nearest equivalent for encoders with their own 
 A JPEG decoded and saved again losslessly (a PNG screenshot of a web photo, a frame grab) has no
 tables, but its pixels keep them: in the 8x8 blocks of the original grid, the DCT coefficients of
 the luma are multiples of the table's steps (up to 8-bit rounding). :func:`quality_from_pixels`
-finds the grid (the offset where most high frequencies are exactly zero) and the IJG quality whose
-steps the coefficients fit best (the mean of cos(2 pi c / step) over the coefficients away from
-zero: near 1 when they sit on the steps, near 0 for pixels that never were a JPEG).
+finds the grid (the offset whose blocks keep the least high-frequency energy; none when no offset
+stands out) and the IJG quality whose steps the coefficients fit best (the mean of
+cos(2 pi c / step) over the coefficients away from zero: near 1 when they sit on the steps, near
+0 for pixels that never were a JPEG).
 """
 
 from __future__ import annotations
