@@ -15,6 +15,8 @@ Keys (``key=value``):
 * ``out``        output file (default ``<checkpoint stem>.onnx`` / ``.pt``; ncnn:
   ``models/srnet-x<s>.param``, the name upscayl reads the scale from)
 * ``opset``      ONNX opset (default 17; OpenCV 4.x and 5.x read it)
+* ``shuffle``    ONNX RGB files: ``depth`` (default; ``DepthToSpace``: onnxruntime, OpenCV 4.11+)
+  or ``deconv`` (a one-hot transposed convolution, for OpenCV 4.8-4.10; docs/export.md)
 * ``fp16``       ncnn: store the weights as fp16 (default false: fp32)
 * ``check``      run the exported file on a crop of a photograph (37x53) and compare: with the
   exported module in PyTorch (1e-4), and for ``io=rgb`` with ``load_model(...).upscale``
@@ -36,6 +38,7 @@ from kvargs import parse_kv
 from srnet.deploy.export import (
     FORMATS,
     IOS,
+    SHUFFLES,
     export_module,
     export_onnx,
     export_torchscript,
@@ -46,7 +49,7 @@ from srnet.io.checkpoints import load_net
 
 def defaults() -> dict:
     return {"ckpt_path": None, "format": "onnx", "io": "rgb", "out": None, "opset": 17,
-            "fp16": False, "check": True}
+            "shuffle": "depth", "fp16": False, "check": True}
 
 
 def parse_args(argv: list[str]) -> dict:
@@ -58,6 +61,11 @@ def parse_args(argv: list[str]) -> dict:
         raise SystemExit(f"export.py: format={args['format']!r}; choose one of {FORMATS}")
     if args["io"] not in IOS:
         raise SystemExit(f"export.py: io={args['io']!r}; choose one of {IOS}")
+    if args["shuffle"] not in SHUFFLES:
+        raise SystemExit(f"export.py: shuffle={args['shuffle']!r}; choose one of {tuple(SHUFFLES)}")
+    if args["shuffle"] != "depth" and (args["format"], args["io"]) != ("onnx", "rgb"):
+        raise SystemExit(f"export.py: shuffle={args['shuffle']} is for format=onnx io=rgb "
+                         f"(here format={args['format']} io={args['io']})")
     if args["format"] == "ncnn" and args["out"] and not str(args["out"]).endswith(".param"):
         raise SystemExit(f"export.py: format=ncnn writes <name>.param and <name>.bin; "
                          f"out={args['out']!r} must end in .param")
@@ -76,7 +84,7 @@ def default_out(args: dict, scale: int) -> Path:
 def write(net, args: dict, out: Path) -> None:
     fmt, io = args["format"], args["io"]
     if fmt == "onnx":
-        export_onnx(net, out, int(args["opset"]), io)
+        export_onnx(net, out, int(args["opset"]), io, args["shuffle"])
     elif fmt == "torchscript":
         export_torchscript(net, out, io)
     else:

@@ -75,9 +75,11 @@ def load_nets(scale: int, ckpt: str | None) -> tuple[FSRCNN, str]:
 
 
 def methods(net: FSRCNN, device: torch.device, bf16: bool, folder: Path,
-            only: list[str] | None = None) -> tuple[dict, list]:
+            only: list[str] | None = None, exported: tuple[dict, list] | None = None
+            ) -> tuple[dict, list]:
     """name -> (kind, fn) for one scale; kind 'y' (net only) or 'rgb' (whole path). ``only``:
-    keep the methods whose name contains one of these words."""
+    keep the methods whose name contains one of these words. ``exported``: what
+    :func:`exports` made for this scale (default: made here, after OpenCV's superres)."""
     s, notes, out = net.cfg.scale, [], {}
 
     def keep(name: str) -> bool:
@@ -114,7 +116,7 @@ def methods(net: FSRCNN, device: torch.device, bf16: bool, folder: Path,
         add(OPENCV, "rgb", lambda: fn)
         notes += [note] if note else []
     if device.type == "cpu":
-        fns, note = exported_rgb(net, folder, torch.get_num_threads(), keep)
+        fns, note = exported or exported_rgb(net, folder, torch.get_num_threads(), keep)
         for name, fn in fns.items():
             add(name, "rgb", lambda fn=fn: fn)
         notes += note
@@ -155,15 +157,32 @@ def run(device: str = "cpu", scales=(2, 3, 4), sizes=None, repeats: int = 7,
     rows, notes = [], []
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
+        exported = exports(scales, ckpt, dev, Path(tmp), only)
         for s in scales:
             net, source = load_nets(s, ckpt)
-            table, extra = methods(net, dev, bf16, Path(tmp), only)
+            table, extra = methods(net, dev, bf16, Path(tmp), only, exported.get(s))
             notes += [n for n in extra if n not in notes]
             for h, w in sizes:
                 rows += _time_size(table, test_image(h, w), s, dev, repeats, source)
     return {"machine": machine_info(dev), "threads": torch.get_num_threads(),
             "load_average_before": load_before, "load_average_after": os.getloadavg(),
             "repeats": repeats, "rows": rows, "notes": notes}
+
+
+def exports(scales, ckpt: str | None, dev: torch.device, folder: Path,
+            only: list[str] | None) -> dict[int, tuple[dict, list]]:
+    """The RGB export's runners per scale (CPU), all made before any OpenCV ``DnnSuperResImpl``:
+    the first one in a process puts its own ``DepthToSpace`` layer over OpenCV's, and a
+    ``cv2.dnn`` net read after that computes the export's pixel shuffle wrongly
+    (docs/export.md)."""
+    if dev.type != "cpu":
+        return {}
+
+    def keep(name: str) -> bool:
+        return not only or any(w.lower() in name.lower() for w in only)
+
+    return {s: exported_rgb(load_nets(s, ckpt)[0], folder, torch.get_num_threads(), keep)
+            for s in scales}
 
 
 def _time_size(table: dict, rgb: np.ndarray, s: int, dev: torch.device, repeats: int,

@@ -13,9 +13,14 @@ Two things can be exported (``io``):
   for ``rgb`` models. The colour conversion around a ``y`` model is not part of it.
 
 N, H and W are dynamic. ONNX files are constant-folded (no shape arithmetic left in the graph,
-which OpenCV's importer needs), shuffle pixels in the RGB graph by a one-hot transposed
-convolution (OpenCV 4.x cannot run ``DepthToSpace`` on a dynamic size) and carry ``scale``, ``color_mode`` and ``io`` as metadata;
-TorchScript files carry them as extra files. ncnn: :mod:`srnet.deploy.ncnn_export`.
+which OpenCV's importer needs) and carry ``scale``, ``color_mode``, ``io`` (and ``shuffle``) as
+metadata; TorchScript files carry them as extra files. ncnn: :mod:`srnet.deploy.ncnn_export`.
+
+``shuffle`` (ONNX, ``io=rgb``) is how the RGB graph puts the phases in place, for the OpenCV
+versions people have (measured, docs/export.md): ``depth`` (default), ONNX ``DepthToSpace``:
+onnxruntime, OpenCV 4.11 and later at any size; ``deconv``, a one-hot stride-s transposed
+convolution: OpenCV 4.8-4.10, which reject ``DepthToSpace`` on a dynamic size, but whose
+transposed convolution (like 4.11-4.14's) crashes the process above about 3.5 MP of output.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from srnet.nets.reparam import reparameterize
 
 FORMATS = ("onnx", "torchscript", "ncnn")
 IOS = ("rgb", "y")
+SHUFFLES = {"depth": "pixel", "deconv": "deconv"}  # export name -> RGBGraph's shuffle
 NAMES = {"rgb": ("input", "output"), "y": ("lr", "sr")}  # ONNX (input, output) names
 
 
@@ -89,11 +95,15 @@ def fold_constants(proto):
     return proto
 
 
-def export_onnx(net: nn.Module, path: Path, opset: int = 17, io: str = "y") -> Path:
-    """Write ``io``'s module (see the module docstring) as ONNX with dynamic N, H, W."""
+def export_onnx(net: nn.Module, path: Path, opset: int = 17, io: str = "y",
+                shuffle: str = "depth") -> Path:
+    """Write ``io``'s module (see the module docstring) as ONNX with dynamic N, H, W; the RGB
+    graph's pixel shuffle as ``shuffle`` says (:data:`SHUFFLES`)."""
     import onnx
 
-    model, (inp, out) = export_module(net, io, shuffle="deconv"), NAMES[io]
+    if shuffle not in SHUFFLES:
+        raise ValueError(f"shuffle={shuffle!r}: choose one of {tuple(SHUFFLES)}")
+    model, (inp, out) = export_module(net, io, shuffle=SHUFFLES[shuffle]), NAMES[io]
     axes = {inp: {0: "n", 2: "h", 3: "w"}, out: {0: "n", 2: "sh", 3: "sw"}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -101,7 +111,8 @@ def export_onnx(net: nn.Module, path: Path, opset: int = 17, io: str = "y") -> P
                           output_names=[out], dynamic_axes=axes, opset_version=opset,
                           dynamo=False)
     proto = fold_constants(onnx.load(str(path)))
-    for key, value in metadata(net, io).items():
+    meta = metadata(net, io) | ({"shuffle": shuffle} if io == "rgb" else {})
+    for key, value in meta.items():
         if io == "y" and key == "io":
             continue  # the luma export's metadata stays as it was
         entry = proto.metadata_props.add()

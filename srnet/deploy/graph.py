@@ -83,8 +83,8 @@ def shuffle_deconv(channels: int, s: int) -> nn.ConvTranspose2d:
     """``PixelShuffle(s)`` of (N, channels*s*s, H, W) as a grouped stride-s transposed
     convolution whose kernels are one-hot (each output pixel is one input value times 1).
 
-    OpenCV 4.x's importer cannot give ``DepthToSpace`` a dynamic input size (tested: 4.8);
-    every runtime reads this."""
+    For OpenCV 4.8-4.10, whose importer cannot give ``DepthToSpace`` a dynamic input size
+    (``scripts/export.py shuffle=deconv``; limits: :mod:`srnet.deploy.export`)."""
     deconv = nn.ConvTranspose2d(channels * s * s, channels, s, stride=s, groups=channels,
                                 bias=False)
     with torch.no_grad():
@@ -139,8 +139,8 @@ class RGBGraph(nn.Module):
     """RGB (N, 3, H, W) in [0, 1] -> RGB (N, 3, sH, sW) in [0, 1], as ``Upscaler.upscale``
     computes it (before rounding); any colour mode, any tail. See the module docstring.
 
-    ``shuffle``: ``pixel`` (``nn.PixelShuffle``: TorchScript, ncnn) or ``deconv``
-    (:func:`shuffle_deconv`: ONNX, so that OpenCV 4.x reads it).
+    ``shuffle``: ``pixel`` (``nn.PixelShuffle``; ONNX ``DepthToSpace``) or ``deconv``
+    (:func:`shuffle_deconv`, for OpenCV 4.8-4.10).
     """
 
     def __init__(self, net: FSRCNN, shuffle: str = "pixel") -> None:

@@ -6,6 +6,8 @@ there). Outputs are compared after rounding, at most 1 grey level apart, on odd 
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +17,12 @@ from helpers import ROOT
 
 from srnet.deploy.export import export_onnx
 from srnet.deploy.graph import rgb_graph
-from srnet.deploy.runtimes import rgb_blob, run_onnxruntime, run_opencv, to_uint8
+from srnet.deploy.runtimes import rgb_blob, run_onnxruntime, to_uint8
 from srnet.infer.upscaler import Upscaler
 from srnet.io.checkpoints import save_weights
 from srnet.nets.fsrcnn import FSRCNN
 
+EXPORTED_CV = "srnet RGB export: opencv dnn RGB->RGB"  # srnet.benchmarks.peers.EXPORTED
 ONE_OPS = True  # see conftest.py: the exported graph does not use srnet.deploy.ops
 SHAPES = {  # both network shapes of the family, with a trained-looking (non-tiny) tail
     "classic": dict(d=24, s=8, m=2, skip="bicubic"),
@@ -85,20 +88,76 @@ def test_graph_is_the_upscaler(case: str) -> None:
     assert grey_levels(got.numpy(), up.upscale(img)[None]) <= 1
 
 
+def opencv_reads_depth_to_space() -> bool:
+    """OpenCV 4.11 and later run ONNX ``DepthToSpace`` on a dynamic size (4.8-4.10 do not)."""
+    import cv2
+
+    return tuple(int(v) for v in cv2.__version__.split(".")[:2]) >= (4, 11)
+
+
+OPS = {"Conv", "PRelu", "Pad", "Add", "Div", "Clip"}
+
+
+@pytest.mark.parametrize("shuffle", ["depth", "deconv"])
 @pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_onnx_in_onnxruntime_and_opencv(tmp_path: Path, shape: str) -> None:
+def test_onnx_in_onnxruntime_and_opencv(tmp_path: Path, shape: str, shuffle: str) -> None:
     onnx = pytest.importorskip("onnxruntime") and pytest.importorskip("onnx")
     net = random_net(3, **SHAPES[shape])
-    path = export_onnx(net, tmp_path / "m.onnx", io="rgb")
-    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
-    assert ops <= {"Conv", "PRelu", "Pad", "Add", "Div", "ConvTranspose", "Clip"}, ops
+    path = export_onnx(net, tmp_path / "m.onnx", io="rgb", shuffle=shuffle)
+    proto = onnx.load(str(path))
+    ops = {n.op_type for n in proto.graph.node}
+    assert ops == OPS | {"DepthToSpace" if shuffle == "depth" else "ConvTranspose"}, ops
+    assert {p.key: p.value for p in proto.metadata_props}["shuffle"] == shuffle
     imgs = np.stack([photo(23, 31, 0), photo(23, 31, 1)])  # N = 2, odd sizes
     ref = upscaler(net).upscale(imgs)
     got = run_onnxruntime(path, rgb_blob(imgs))
     assert got.shape == (2, 3, 69, 93) and grey_levels(got, ref) <= 1
     pytest.importorskip("cv2")
+    if shuffle == "depth" and not opencv_reads_depth_to_space():
+        pytest.skip("this OpenCV is older than 4.11: DepthToSpace needs a fixed size there")
     img = photo(37, 19, 2)
-    assert grey_levels(run_opencv(path, rgb_blob(img)), upscaler(net).upscale(img)[None]) <= 1
+    got = opencv_fresh(path, rgb_blob(img), tmp_path)
+    assert grey_levels(got, upscaler(net).upscale(img)[None]) <= 1
+
+
+def opencv_fresh(path: Path, x: np.ndarray, tmp_path: Path) -> np.ndarray:
+    """``cv2.dnn`` on x in a fresh process: in this one, a test may have made an OpenCV
+    ``DnnSuperResImpl``, whose DepthToSpace layer then replaces OpenCV's (docs/export.md)."""
+    np.save(tmp_path / "x.npy", x)
+    code = ("import sys, numpy as np; from srnet.deploy.runtimes import run_opencv; "
+            "np.save(sys.argv[3], run_opencv(sys.argv[1], np.load(sys.argv[2])))")
+    subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "x.npy"),
+                    str(tmp_path / "y.npy")], check=True, cwd=ROOT)
+    return np.load(tmp_path / "y.npy")
+
+
+def test_superres_does_not_spoil_the_benchmarked_export(tmp_path: Path) -> None:
+    """The benchmark reads the export into cv2.dnn before it makes OpenCV's superres object,
+    so the row it times computes the right thing (a fresh process: the layer swap is global)."""
+    cv2 = pytest.importorskip("cv2")
+    pytest.importorskip("onnx")
+    if not hasattr(getattr(cv2, "dnn_superres", None), "DnnSuperResImpl_create"):
+        pytest.skip("no cv2.dnn_superres (opencv-contrib)")
+    if not opencv_reads_depth_to_space():
+        pytest.skip("OpenCV older than 4.11")
+    from srnet.benchmarks.peers import OPENCV_MODELS
+
+    if not (OPENCV_MODELS / "FSRCNN_x2.pb").is_file():
+        pytest.skip(f"{OPENCV_MODELS / 'FSRCNN_x2.pb'} not there (../shared/peers)")
+    code = f"""
+import sys, numpy as np, torch
+from pathlib import Path
+from srnet.benchmarks import infer_speed, peers
+from srnet import load_model
+fns, _ = infer_speed.exports((2,), None, torch.device("cpu"), Path(sys.argv[1]), ["opencv"])[2]
+assert peers.opencv_rgb(2, 1)[0] is not None
+img = np.random.default_rng(0).integers(0, 256, (19, 23, 3), dtype=np.uint8)
+got = fns[{EXPORTED_CV!r}](img).astype(int)
+print(int(np.abs(got - load_model("x2").upscale(img).astype(int)).max()))
+"""
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, cwd=ROOT,
+                         capture_output=True, text=True).stdout
+    assert int(out.split()[-1]) <= 1, out
 
 
 def _export_script():
@@ -141,6 +200,13 @@ def test_script_defaults_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         script.parse_args(["ckpt_path=x2", "io=ycbcr"])
     with pytest.raises(SystemExit, match="must end in .param"):
         script.parse_args(["ckpt_path=x2", "format=ncnn", "out=m.onnx"])
+    assert args["shuffle"] == "depth"
+    with pytest.raises(SystemExit, match="shuffle='pixels'; choose one of"):
+        script.parse_args(["ckpt_path=x2", "shuffle=pixels"])
+    with pytest.raises(SystemExit, match="shuffle=deconv is for format=onnx io=rgb"):
+        script.parse_args(["ckpt_path=x2", "shuffle=deconv", "format=ncnn"])
+    with pytest.raises(ValueError, match="shuffle='x'"):
+        export_onnx(random_net(2, **SHAPES["slim"]), tmp_path / "m.onnx", io="rgb", shuffle="x")
     from srnet.deploy.ncnn_export import name_scale
 
     assert [name_scale(n) for n in ("srnet-x2", "3x_model", "srnet-x4", "last")] == [2, 3, 4, 4]
