@@ -67,7 +67,7 @@ def parse_args(argv: list[str]) -> dict:
 
 
 def run_infer(args: dict) -> dict:
-    from srnet.benchmarks import infer_speed
+    from srnet.benchmarks import infer_speed, infer_tables
 
     sizes = [tuple(hw) for hw in args["sizes"]] if args["sizes"] else None
     result = infer_speed.run(args["device"], args["scales"], sizes, repeats=int(args["repeats"]),
@@ -77,9 +77,10 @@ def run_infer(args: dict) -> dict:
           f"load average {result['load_average_before'][0]:.1f} -> "
           f"{result['load_average_after'][0]:.1f})\n")
     print("Output megapixels/s (ms per image), best of", result["repeats"], "runs:\n")
-    print(infer_speed.table(result))
-    print("\nThe user path and OpenCV side by side (output megapixels/s, ms per image):\n")
-    print(infer_speed.side_by_side(result))
+    print(infer_tables.table(result))
+    print("\nThe user path against OpenCV and ECBSR-M4C16 (ms per image; first call: the warm-up "
+          "round, a new size for every method):\n")
+    print(infer_tables.side_by_side(result))
     weights = sorted({r["weights"] for r in result["rows"]})
     print("\nweights:", "; ".join(weights))
     for note in result["notes"]:

@@ -20,9 +20,12 @@ output megapixels per second (from the minimum: the least disturbed run). Method
 * ``srnet RGB export: ...`` (CPU): the one-file RGB -> RGB export (``scripts/export.py``,
   :mod:`srnet.deploy.graph`) in onnxruntime, OpenCV ``cv2.dnn`` and ncnn, uint8 in and out
   (each skipped, with a note, when its package is missing);
+* ``ECBSR-M4C16 eager`` / ``ETDS-M5C16 eager`` (CPU): the tiny-SR peers from
+  ``../shared/peers/tiny-sr`` in plain eager PyTorch, uint8 RGB in and out (absent: a note);
 * ``torch bicubic``: ``srnet.ops.resize.upscale`` on the float RGB tensor.
 
-:func:`side_by_side` gives the user path and OpenCV per scale and size, with their ratio.
+Every row also keeps its first call (the warm-up round: a new size for every method).
+Tables: :mod:`srnet.benchmarks.infer_tables`.
 
 Without trained weights the networks are random FSRCNN(d=56, s=12, m=4): speed does not depend
 on the values. Run through ``scripts/benchmark.py part=infer``.
@@ -41,11 +44,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from srnet.benchmarks.peers import cpu_name, exported_rgb, onnxruntime_y, opencv_rgb, test_image
+from srnet.benchmarks.peers import (
+    cpu_name,
+    exported_rgb,
+    onnxruntime_y,
+    opencv_rgb,
+    test_image,
+    tiny_sr,
+)
 from srnet.deploy.cuda import graphed_phases
 from srnet.deploy.engine import DeployedNet, cpu_has_native_bf16, deploy
 from srnet.infer.upscaler import Upscaler
-from srnet.io.tables import markdown_table
 from srnet.nets.fsrcnn import FSRCNN
 from srnet.nets.reparam import reparameterize
 from srnet.ops.color import rgb_to_y
@@ -55,6 +64,7 @@ from srnet.ops.resize import upscale
 CPU_SIZES = ((256, 256), (360, 640), (1080, 1920))  # LR (H, W)
 GPU_SIZES = CPU_SIZES
 USER, OPENCV = "srnet user path load_model().upscale", "opencv dnn_superres RGB->RGB"
+PEERS = ("ECBSR-M4C16", "ETDS-M5C16")  # tiny-SR peers, rows "<peer> eager"
 
 
 def load_nets(scale: int, ckpt: str | None) -> tuple[FSRCNN, str]:
@@ -120,6 +130,10 @@ def methods(net: FSRCNN, device: torch.device, bf16: bool, folder: Path,
         for name, fn in fns.items():
             add(name, "rgb", lambda fn=fn: fn)
         notes += note
+        for peer in (p for p in PEERS if keep(f"{p} eager")):
+            fn = tiny_sr(peer, s)[0]
+            add(f"{peer} eager", "rgb", lambda fn=fn: fn)
+            notes += [] if fn else [f"{peer} skipped: ../shared/peers/tiny-sr not there"]
     add("torch bicubic", "rgb_t", lambda: lambda x: upscale(x, s, "bicubic"))
     return out, notes
 
@@ -192,18 +206,18 @@ def _time_size(table: dict, rgb: np.ndarray, s: int, dev: torch.device, repeats:
     inputs = {"y": rgb_to_y(x), "rgb": rgb, "rgb_t": x}
     inputs["y_np"] = inputs["y"].cpu().numpy()
     times = {name: [] for name in table}
-    for i in range(repeats + 1):  # round-robin; the first round is the warm-up
+    for _ in range(repeats + 1):  # round-robin; the first round is the warm-up (first calls)
         for name, (kind, fn) in table.items():
             _sync(dev)
             t = time.perf_counter()
             fn(inputs[kind])
             _sync(dev)
-            if i:
-                times[name].append(time.perf_counter() - t)
+            times[name].append(time.perf_counter() - t)
     out_mp = s * s * h * w / 1e6
     return [{"scale": s, "lr": f"{w}x{h}", "method": name, "weights": source,
-             "ms_median": 1e3 * statistics.median(t), "ms_min": 1e3 * min(t),
-             "mp_per_s": out_mp / min(t), "mp_per_s_median": out_mp / statistics.median(t)}
+             "ms_first": 1e3 * t[0], "ms_median": 1e3 * statistics.median(t[1:]),
+             "ms_min": 1e3 * min(t[1:]), "mp_per_s": out_mp / min(t[1:]),
+             "mp_per_s_median": out_mp / statistics.median(t[1:])}
             for name, t in times.items()]
 
 
@@ -212,29 +226,3 @@ def machine_info(dev: torch.device) -> str:
         return f"{torch.cuda.get_device_name(dev)}, torch {torch.__version__}"
     return (f"{cpu_name()}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}, "
             f"native bf16: {cpu_has_native_bf16()}, torch {torch.__version__}")
-
-
-def table(result: dict) -> str:
-    """Markdown: one row per method, columns scale x LR size, cells ``MP/s (ms)``."""
-    rows = result["rows"]
-    cols = list(dict.fromkeys((r["scale"], r["lr"]) for r in rows))  # run order: scale, size
-    names = list(dict.fromkeys(r["method"] for r in rows))
-    cell = {(r["method"], r["scale"], r["lr"]): f"{r['mp_per_s']:.1f} ({r['ms_min']:.0f})"
-            for r in rows}
-    return markdown_table(["method", *(f"x{s} {lr}" for s, lr in cols)],
-                          [[n, *(cell.get((n, s, lr)) for s, lr in cols)] for n in names])
-
-
-def side_by_side(result: dict) -> str:
-    """Markdown: per scale and LR size, the user path and OpenCV (MP/s, ms) and their ratio."""
-    cell = {(r["method"], r["scale"], r["lr"]): r for r in result["rows"]}
-    rows = []
-    for s, lr in dict.fromkeys((r["scale"], r["lr"]) for r in result["rows"]):
-        a, b = cell.get((USER, s, lr)), cell.get((OPENCV, s, lr))
-        if a is None or b is None:
-            continue
-        rows.append([f"x{s}", lr, f"{a['mp_per_s']:.1f} ({a['ms_min']:.0f})",
-                     f"{b['mp_per_s']:.1f} ({b['ms_min']:.0f})",
-                     f"**{a['mp_per_s'] / b['mp_per_s']:.2f}x**"])
-    return markdown_table(["scale", "LR size", "srnet `load_model(...).upscale` MP/s (ms)",
-                           "OpenCV `dnn_superres` MP/s (ms)", "srnet / OpenCV"], rows)

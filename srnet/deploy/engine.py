@@ -48,7 +48,10 @@ from srnet.ops.precision import DTYPES, NAMES, resolve
 log = logging.getLogger(__name__)
 PRECISIONS = NAMES  # srnet.ops.precision: the one vocabulary
 BAND_ROWS = 32  # LR rows per band on CPU
-INTRA_BAND_PIXELS = 1 << 15  # LR pixels per band for ``banded-intra`` (measured: 128 rows at 256)
+# ``banded-intra``: bytes of one band of the widest activation (float32): 32k LR pixels of the
+# classic 56-channel network (measured: 128 rows at 256), 112k of the 16-channel one (measured:
+# 256x256 and BSD100's LR in one band, 19-21 % faster than at 32k, docs/speed.md)
+INTRA_BAND_BYTES = (1 << 15) * 56 * 4
 MODES = ("banded", "banded-intra", "plain")  # what DeployedNet.choose picks from
 CL = torch.channels_last
 
@@ -118,8 +121,9 @@ class DeployedNet(nn.Module):
         return self.planner.choose(key, {m: partial(run, m) for m in modes})
 
     def intra_rows(self, w: int) -> int:
-        """Band rows of ``banded-intra`` (whole images, intra-op threads): about 32k pixels."""
-        return max(self.banded.band_rows, INTRA_BAND_PIXELS // max(w, 1))
+        """Band rows of ``banded-intra`` (whole images, intra-op threads): the widest activation
+        of a band is about :data:`INTRA_BAND_BYTES` (7 MB)."""
+        return max(self.banded.band_rows, INTRA_BAND_BYTES // (4 * self.width * max(w, 1)))
 
     @torch.no_grad()
     def forward_phases(self, x: Tensor, mode: str | None = None) -> Tensor:

@@ -34,7 +34,8 @@ MAX_PLAIN_PIXELS = 512 * 512  # LR pixels per batch above which only the banded 
 EXECUTIONS = ("auto", "banded", "plain")
 MIN_PART_ROWS = 24  # an image is cut into one row part per thread when each gets this many
 NARROW = 24  # networks at most this wide (channels) count as narrow (the re-shaped d=16 family)
-NARROW_INTRA_PIXELS = 256 * 256  # narrow networks: whole images on intra-op threads up to this
+INTRA_PIXELS = 320 * 240  # LR images up to this run whole on intra-op threads (more than 1 thread)
+NARROW_INTRA_PIXELS = 480 * 360  # the same for narrow networks
 
 
 def rule(n: int, h: int, w: int, threads: int, width: int = 56) -> str:
@@ -42,13 +43,13 @@ def rule(n: int, h: int, w: int, threads: int, width: int = 56) -> str:
     for a network whose widest layer has ``width`` channels.
 
     One thread: the banded engine (activations stay in cache). More: whole images per thread
-    when the batch splits evenly, else row parts per thread when each part has enough rows
-    (``banded``); images too short to split, and for a narrow network (d=16: activations small
-    enough to stay in cache whole) images up to 256x256, run with every op on all threads
-    (``banded-intra``: 1.1-1.6x faster there on the 2-core Xeon, ``benchmark.py part=modes``)."""
+    when the batch splits evenly; else images up to 320x240 (480x360 for a narrow network, d=16)
+    and images too short to split run with every op on all threads (``banded-intra``: 1.1-2x
+    faster there on the 2-core Xeon, ``benchmark.py part=modes``, docs/speed.md), larger ones in
+    row parts, one per thread (``banded``)."""
     if threads <= 1 or n % threads == 0:
         return "banded"
-    if width <= NARROW and h * w <= NARROW_INTRA_PIXELS:
+    if h * w <= (NARROW_INTRA_PIXELS if width <= NARROW else INTRA_PIXELS):
         return "banded-intra"
     return "banded" if h >= threads * MIN_PART_ROWS else "banded-intra"
 

@@ -22,16 +22,21 @@ def one_thread():
 
 
 def test_infer_benchmark_smoke(one_thread) -> None:
-    from srnet.benchmarks import infer_speed
+    from srnet.benchmarks import infer_speed, infer_tables
 
     result = infer_speed.run("cpu", scales=(3,), sizes=[(24, 20)], repeats=1, threads=1)
     names = {r["method"] for r in result["rows"]}
     assert {"srnet deconv (plain)", "srnet rewritten", "srnet deployed fp32",
             "srnet deployed RGB->RGB", infer_speed.USER, "torch bicubic"} <= names
     assert all(r["mp_per_s"] > 0 and r["lr"] == "20x24" for r in result["rows"])
-    assert "| srnet deployed fp32 |" in infer_speed.table(result)
-    if infer_speed.OPENCV in names:
-        assert "| x3 | 20x24 |" in infer_speed.side_by_side(result)
+    assert "| srnet deployed fp32 |" in infer_tables.table(result)
+    assert all(r["ms_first"] > 0 and r["ms_median"] >= r["ms_min"] for r in result["rows"])
+    side = infer_tables.side_by_side(result)
+    assert "| x3 | 20x24 |" in side
+    if "ECBSR-M4C16 eager" in names:  # the peer's time over srnet's, in the last column
+        assert side.splitlines()[-1].split("|")[-2].strip().endswith("x**")
+    else:
+        assert any("ECBSR-M4C16 skipped" in n for n in result["notes"])
     only = infer_speed.run("cpu", scales=(2,), sizes=[(8, 8)], repeats=1, threads=1,
                            only=["user"])
     assert {r["method"] for r in only["rows"]} == {infer_speed.USER}

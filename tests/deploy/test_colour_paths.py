@@ -156,11 +156,12 @@ def test_auto_execution_times_nothing_and_follows_the_rule() -> None:
             torch.set_num_threads(old)
         assert got == rule(n, h, w, threads, fast.width)
     assert calls == [] and not fast.planner.choices  # nothing ran to decide
-    assert rule(1, 20, 24, 2) == "banded-intra" and rule(1, 200, 24, 2) == "banded"
+    assert rule(1, 20, 24, 2) == "banded-intra" and rule(1, 240, 320, 2) == "banded-intra"
+    assert rule(1, 241, 320, 2) == "banded" and rule(1, 30, 4000, 2) == "banded-intra"  # short
     assert rule(2, 20, 24, 2) == "banded" and rule(1, 20, 24, 1) == "banded"
-    # a narrow (d=16) network: small photos whole on intra-op threads, large ones in row parts
-    assert rule(1, 107, 160, 2, 16) == "banded-intra" and rule(1, 107, 160, 2, 56) == "banded"
-    assert rule(1, 720, 1280, 2, 16) == "banded" and rule(2, 107, 160, 2, 16) == "banded"
+    # a narrow (d=16) network: whole images on intra-op threads up to 480x360, then row parts
+    assert rule(1, 360, 480, 2, 16) == "banded-intra" and rule(1, 360, 480, 2, 56) == "banded"
+    assert rule(1, 480, 640, 2, 16) == "banded" and rule(2, 107, 160, 2, 16) == "banded"
 
 
 def test_measured_execution_is_measured_and_cached() -> None:
@@ -187,3 +188,13 @@ def test_measured_execution_is_measured_and_cached() -> None:
     assert any(set(t) == set(MODES) for t in fast.planner.timings.values())
     big = torch.rand(1, 3, 600, 500)  # above MAX_PLAIN_PIXELS: banded, nothing measured
     assert fast.choose("colour", big, lambda mode: None) == "banded"
+
+
+def test_intra_bands_hold_the_same_bytes_at_any_width() -> None:
+    """``banded-intra`` bands: 128 rows of a 256-wide image for the 56-channel network, 3.5x as
+    many pixels for the 16-channel one (a 256x256 image in one band), a minimum of band_rows."""
+    wide = deploy(_net(2))
+    slim = deploy(_net(2, d=16, s=None, m=2, first_kernel=3, shrink=False))
+    assert (wide.width, slim.width) == (56, 16)
+    assert wide.intra_rows(256) == 128 and slim.intra_rows(256) == 448
+    assert slim.intra_rows(10**6) == slim.banded.band_rows
