@@ -15,8 +15,7 @@
   as halo) on T threads with one intra-op thread each (robust when other processes load the
   cores; a batch of a multiple of T images runs whole images per thread); ``banded-intra`` runs
   whole images with every op on T intra-op threads (no halo); ``plain`` is the rewritten network
-  on whole images (public ops). Per shape class up to 512x512 LR pixels the fastest is measured
-  once (:mod:`srnet.deploy.plan`; ``DeployedNet.execution`` forces one); larger: ``banded``;
+  on whole images (public ops). :mod:`srnet.deploy.plan` picks one (``DeployedNet.execution``);
 * ``precision``: ``fp32`` (exact), ``bf16`` (CPU with native bf16, or CUDA), ``fp16`` (CUDA);
   ``auto``: :mod:`srnet.ops.precision` (fp32 on CPU, bf16 or fp16 on CUDA). Under ``torch.autocast`` the plain layers run.
 
@@ -48,9 +47,7 @@ from srnet.ops.precision import DTYPES, NAMES, resolve
 log = logging.getLogger(__name__)
 PRECISIONS = NAMES  # srnet.ops.precision: the one vocabulary
 BAND_ROWS = 32  # LR rows per band on CPU
-# ``banded-intra``: bytes of one band of the widest activation (float32): 32k LR pixels of the
-# classic 56-channel network (measured: 128 rows at 256), 112k of the 16-channel one (measured:
-# 256x256 and BSD100's LR in one band, 19-21 % faster than at 32k, docs/speed.md)
+# ``banded-intra`` band's widest activation, bytes: d=56 32k LR px, d=16 112k (part=modes)
 INTRA_BAND_BYTES = (1 << 15) * 56 * 4
 MODES = ("banded", "banded-intra", "plain")  # what DeployedNet.choose picks from
 CL = torch.channels_last
