@@ -90,10 +90,7 @@ def methods(net: FSRCNN, device: torch.device, bf16: bool, folder: Path,
     """name -> (kind, fn) for one scale; kind 'y' (net only) or 'rgb' (whole path). ``only``:
     keep the methods whose name contains one of these words. ``exported``: what
     :func:`exports` made for this scale (default: made here, after OpenCV's superres)."""
-    s, notes, out = net.cfg.scale, [], {}
-
-    def keep(name: str) -> bool:
-        return not only or any(w.lower() in name.lower() for w in only)
+    s, notes, out, keep = net.cfg.scale, [], {}, keeper(only)
 
     def add(name: str, kind: str, make: Callable[[], Callable | None]) -> None:
         if keep(name) and (fn := make()) is not None:
@@ -170,10 +167,10 @@ def run(device: str = "cpu", scales=(2, 3, 4), sizes=None, repeats: int = 7,
     bf16 = (dev.type == "cuda" or cpu_has_native_bf16()) if bf16 is None else bf16
     rows, notes = [], []
     load_before = os.getloadavg()
+    nets = {s: load_nets(s, ckpt) for s in scales}  # scale -> (net, source)
     with tempfile.TemporaryDirectory() as tmp:
-        exported = exports(scales, ckpt, dev, Path(tmp), only)
-        for s in scales:
-            net, source = load_nets(s, ckpt)
+        exported = exports({s: net for s, (net, _) in nets.items()}, dev, Path(tmp), only)
+        for s, (net, source) in nets.items():
             table, extra = methods(net, dev, bf16, Path(tmp), only, exported.get(s))
             notes += [n for n in extra if n not in notes]
             for h, w in sizes:
@@ -183,7 +180,12 @@ def run(device: str = "cpu", scales=(2, 3, 4), sizes=None, repeats: int = 7,
             "repeats": repeats, "rows": rows, "notes": notes}
 
 
-def exports(scales, ckpt: str | None, dev: torch.device, folder: Path,
+def keeper(only: list[str] | None) -> Callable[[str], bool]:
+    """Whether a method name contains one of the words of ``only`` (all names without it)."""
+    return lambda name: not only or any(w.lower() in name.lower() for w in only)
+
+
+def exports(nets: dict[int, FSRCNN], dev: torch.device, folder: Path,
             only: list[str] | None) -> dict[int, tuple[dict, list]]:
     """The RGB export's runners per scale (CPU), all made before any OpenCV ``DnnSuperResImpl``:
     the first one in a process puts its own ``DepthToSpace`` layer over OpenCV's, and a
@@ -191,12 +193,8 @@ def exports(scales, ckpt: str | None, dev: torch.device, folder: Path,
     (docs/export.md)."""
     if dev.type != "cpu":
         return {}
-
-    def keep(name: str) -> bool:
-        return not only or any(w.lower() in name.lower() for w in only)
-
-    return {s: exported_rgb(load_nets(s, ckpt)[0], folder, torch.get_num_threads(), keep)
-            for s in scales}
+    threads = torch.get_num_threads()
+    return {s: exported_rgb(net, folder, threads, keeper(only)) for s, net in nets.items()}
 
 
 def _time_size(table: dict, rgb: np.ndarray, s: int, dev: torch.device, repeats: int,

@@ -149,7 +149,8 @@ import sys, numpy as np, torch
 from pathlib import Path
 from srnet.benchmarks import infer_speed, peers
 from srnet import load_model
-fns, _ = infer_speed.exports((2,), None, torch.device("cpu"), Path(sys.argv[1]), ["opencv"])[2]
+nets = {{2: infer_speed.load_nets(2, None)[0]}}
+fns, _ = infer_speed.exports(nets, torch.device("cpu"), Path(sys.argv[1]), ["opencv"])[2]
 assert peers.opencv_rgb(2, 1)[0] is not None
 img = np.random.default_rng(0).integers(0, 256, (19, 23, 3), dtype=np.uint8)
 got = fns[{EXPORTED_CV!r}](img).astype(int)
