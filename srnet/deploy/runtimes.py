@@ -53,6 +53,14 @@ def opencv_net(path: Path, threads: int | None = None):
     return run
 
 
+def opencv_reads_depth_to_space() -> bool:
+    """Whether the installed OpenCV runs the default RGB export (ONNX ``DepthToSpace`` on a
+    dynamic size: 4.11 and later; 4.8-4.10 need ``shuffle=deconv``, docs/export.md)."""
+    import cv2
+
+    return tuple(int(v) for v in cv2.__version__.split(".")[:2]) >= (4, 11)
+
+
 def run_opencv(path: Path, x: np.ndarray) -> np.ndarray:
     return opencv_net(path)(x)
 

@@ -16,7 +16,12 @@ from PIL import Image
 
 from srnet import load_model
 from srnet.deploy.export import export_onnx
-from srnet.deploy.runtimes import rgb_blob, run_onnxruntime, to_uint8
+from srnet.deploy.runtimes import (
+    opencv_reads_depth_to_space,
+    rgb_blob,
+    run_onnxruntime,
+    to_uint8,
+)
 
 ONE_OPS = True  # see conftest.py
 
@@ -68,7 +73,7 @@ def test_default_onnx_runs_large_photos_in_opencv(shared_data: Path, tmp_path: P
     numpy: OpenCV 4.11-4.14's transposed convolution crashes that process above about 3.5 MP
     of output, so the default file shuffles pixels with DepthToSpace (docs/export.md)."""
     cv2 = pytest.importorskip("cv2")
-    if tuple(int(v) for v in cv2.__version__.split(".")[:2]) < (4, 11):
+    if not opencv_reads_depth_to_space():
         pytest.skip(f"OpenCV {cv2.__version__}: DepthToSpace on a dynamic size needs 4.11+")
     model = load_model("x2")
     big = tmp_path / "big.png"
@@ -93,11 +98,11 @@ def test_bundled_exports_on_photos(shared_data: Path, tmp_path: Path, name: str)
     diffs = {"onnxruntime": max(worst(to_uint8(run_onnxruntime(path, rgb_blob(odd_rgb(p))))[0],
                                       ref) for p, ref in zip(files, refs, strict=True))}
     try:
-        import cv2
+        import cv2  # noqa: F401  (only checks that OpenCV is there)
     except ImportError:
         pass
     else:
-        if tuple(int(v) for v in cv2.__version__.split(".")[:2]) < (4, 11):  # see docs/export.md
+        if not opencv_reads_depth_to_space():  # 4.8-4.10: docs/export.md
             path = export_onnx(model.net, tmp_path / "deconv.onnx", io="rgb", shuffle="deconv")
         (tmp_path / "cv").mkdir()
         subprocess.run([sys.executable, "-I", "-c", OPENCV_ONLY, str(path),

@@ -17,7 +17,12 @@ from helpers import ROOT
 
 from srnet.deploy.export import export_onnx
 from srnet.deploy.graph import rgb_graph
-from srnet.deploy.runtimes import rgb_blob, run_onnxruntime, to_uint8
+from srnet.deploy.runtimes import (
+    opencv_reads_depth_to_space,
+    rgb_blob,
+    run_onnxruntime,
+    to_uint8,
+)
 from srnet.infer.upscaler import Upscaler
 from srnet.io.checkpoints import save_weights
 from srnet.nets.fsrcnn import FSRCNN
@@ -86,13 +91,6 @@ def test_graph_is_the_upscaler(case: str) -> None:
     assert got.shape == ref.shape == (1, 3, 41 * net.scale, 57 * net.scale)
     assert float((got - ref).abs().max()) < 1e-4
     assert grey_levels(got.numpy(), up.upscale(img)[None]) <= 1
-
-
-def opencv_reads_depth_to_space() -> bool:
-    """OpenCV 4.11 and later run ONNX ``DepthToSpace`` on a dynamic size (4.8-4.10 do not)."""
-    import cv2
-
-    return tuple(int(v) for v in cv2.__version__.split(".")[:2]) >= (4, 11)
 
 
 OPS = {"Conv", "PRelu", "Pad", "Add", "Div", "Clip"}
