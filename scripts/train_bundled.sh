@@ -4,6 +4,7 @@
 #   2. x2 and x4 from the x3 body's best checkpoint: a tail fitted in closed form, then
 #      everything fine-tuned (configs/experiment/slim_x{2,4}.yaml), one after the other; then
 #      each one's best deepened by a fifth mapping layer and trained on (slim_x{2,4}_m5.yaml);
+#      x2's then given a kernel-6 tail (a 3x3 phase conv instead of 5x5) and trained on (slim_x2_k6);
 #   3. each scale's best checkpoint exported to a plain weights file in $OUT/weights/ and scored
 #      with scripts/evaluate.py next to the shipped weights on Set5 / Set14 / BSD100;
 #   4. the real-photo weights: the clean weights of step 3 (START=shipped: the shipped clean
@@ -68,9 +69,11 @@ for stage in $STAGES; do
     1) run slim_x3 x3 ${X3_ARGS:-} ;;
     2) body=$(best "$OUT/x3")
        for s in 2 4; do run "slim_x$s" "x$s" model.init_from="$body" ${X24_ARGS:-}; done
-       for s in 2 4; do run "slim_x${s}_m5" "x${s}_m5" model.init_from="$(best "$OUT/x$s")" ${X24_ARGS:-}; done ;;
+       for s in 2 4; do run "slim_x${s}_m5" "x${s}_m5" model.init_from="$(best "$OUT/x$s")" ${X24_ARGS:-}; done
+       run slim_x2_k6 x2_k6 model.init_from="$(best "$OUT/x2_m5")" ${X24_ARGS:-} ;;
     3) for s in 2 3 4; do
-         run_dir="$OUT/x$s"; [ "$s" = 3 ] || run_dir="$OUT/x${s}_m5"  # x2 / x4 ship deepened
+         run_dir="$OUT/x3"; [ "$s" = 4 ] && run_dir="$OUT/x4_m5"  # x4 ships deepened,
+         [ "$s" = 2 ] && run_dir="$OUT/x2_k6"                      # x2 deepened, kernel-6 tail
          export_and_score "$run_dir" "$OUT/weights/fsrcnn_x$s.pt" "[bicubic]" "x$s"
        done ;;
     4) for s in $REAL_SCALES; do

@@ -36,7 +36,7 @@ def test_each_stage_starts_from_the_previous_best(tmp_path: Path) -> None:
     out = tmp_path / "out"
     calls = run_script(tmp_path, "1 2 3 4 5", X3_ARGS="trainer.max_steps=12")
     trains = [c for c in calls if c.startswith("train.py")]
-    assert len(trains) == 8
+    assert len(trains) == 9
     assert "experiment=slim_x3" in trains[0] and "model.init_from" not in trains[0]
     assert "trainer.max_steps=12" in trains[0]  # X3_ARGS reach the body run only
     for t, s in zip(trains[1:3], (2, 4), strict=True):  # x2 and x4 from the body's best
@@ -44,10 +44,12 @@ def test_each_stage_starts_from_the_previous_best(tmp_path: Path) -> None:
         assert "trainer.max_steps=12" not in t
     for t, s in zip(trains[3:5], (2, 4), strict=True):  # each deepened from its own best
         assert f"experiment=slim_x{s}_m5" in t and f"model.init_from={out}/x{s}/{BEST}" in t
-    for t, s in zip(trains[5:], (2, 3, 4), strict=True):  # real weights from the new clean files
+    assert "experiment=slim_x2_k6" in trains[5]  # x2's kernel-6 tail, from the deepened x2
+    assert f"model.init_from={out}/x2_m5/{BEST}" in trains[5]
+    for t, s in zip(trains[6:], (2, 3, 4), strict=True):  # real weights from the new clean files
         assert f"experiment=real_x{s}" in t and f"model.init_from={out}/weights/fsrcnn_x{s}.pt" in t
     exports = [c for c in calls if c.startswith("-m srnet.io.checkpoints")]
-    assert exports[0] == f"-m srnet.io.checkpoints {out}/x2_m5/{BEST} {out}/weights/fsrcnn_x2.pt"
+    assert exports[0] == f"-m srnet.io.checkpoints {out}/x2_k6/{BEST} {out}/weights/fsrcnn_x2.pt"
     assert exports[1] == f"-m srnet.io.checkpoints {out}/x3/{BEST} {out}/weights/fsrcnn_x3.pt"
     assert exports[2] == f"-m srnet.io.checkpoints {out}/x4_m5/{BEST} {out}/weights/fsrcnn_x4.pt"
     assert exports[3] == (f"-m srnet.io.checkpoints {out}/x2_real/{BEST} "

@@ -29,6 +29,8 @@ SHAPES = {
     "classic d56 s12 m4": {},
     "slim d16 m4": {"d": 16, "s": None, "m": 4, "first_kernel": 3, "shrink": False},
     "slim d16 m5": {"d": 16, "s": None, "m": 5, "first_kernel": 3, "shrink": False},
+    "slim d16 m5 k6": {"d": 16, "s": None, "m": 5, "first_kernel": 3, "shrink": False,
+                       "tail_kernel": 6, "scales": (2,)},  # the shipped x2
     "slim d24 m4": {"d": 24, "s": None, "m": 4, "first_kernel": 3, "shrink": False},
     "slim d32 m4": {"d": 32, "s": None, "m": 4, "first_kernel": 3, "shrink": False},
 }
@@ -42,6 +44,9 @@ def shape_methods(scale: int, shapes: dict[str, dict] | None = None
     out = {}
     torch.manual_seed(0)
     for name, over in (shapes or SHAPES).items():
+        over = dict(over)
+        if scale not in over.pop("scales", (scale,)):  # a shape raced at some scales only
+            continue
         net = build_net({"scale": scale, "skip": "bicubic", **over}).eval()
         facts = {"params": sum(p.numel() for p in net.parameters()), "macs": macs_per_pixel(net)}
         out[f"srnet {name}"] = (Upscaler(net, "cpu").upscale, facts)
