@@ -53,11 +53,12 @@ from srnet.benchmarks.peers import (
     tiny_sr,
 )
 from srnet.deploy.cuda import graphed_phases
-from srnet.deploy.engine import DeployedNet, cpu_has_native_bf16, deploy
+from srnet.deploy.engine import DeployedNet, deploy
 from srnet.infer.upscaler import Upscaler
 from srnet.nets.fsrcnn import FSRCNN
 from srnet.nets.reparam import reparameterize
 from srnet.ops.color import rgb_to_y
+from srnet.ops.precision import cpu_has_native_bf16
 from srnet.ops.reference import super_resolve
 from srnet.ops.resize import upscale
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from srnet.io.tables import markdown_table
-from srnet.train.precision import cpu_has_native_bf16
+from srnet.ops.precision import cpu_has_native_bf16
 from srnet.train.throughput import KEEP_FREED_ENV
 
 # The training forward before and after (srnet.train.throughput): the old default trained the

@@ -20,9 +20,8 @@
   ``auto``: :mod:`srnet.ops.precision` (fp32 on CPU, bf16 or fp16 on CUDA). Under ``torch.autocast`` the plain layers run.
 
 :meth:`DeployedNet.upscale_rgb` and :func:`srnet.deploy.rgb.upscale_into` add the colour path
-(RGB, grey, alpha; uint8 / 16-bit / float output) at LR resolution.
-
-Exactness is tested in ``tests/deploy``; speed: ``python scripts/benchmark.py part=infer``.
+(RGB, grey, alpha; uint8 / 16-bit / float output) at LR resolution. On CPU the process's heap
+is settled once (:mod:`srnet.deploy.heap`). Exactness is tested in ``tests/deploy``.
 """
 
 from __future__ import annotations
@@ -38,11 +37,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from srnet.deploy.banded import BandedNet
+from srnet.deploy.heap import settle_heap
 from srnet.deploy.plan import MAX_PLAIN_PIXELS, MIN_PART_ROWS, Planner, rule, shape_class
 from srnet.nets.reparam import PhaseConvTail, reparameterize
 from srnet.nets.skip import RADIUS
 from srnet.nets.tails import PixelShuffleTail
-from srnet.ops.precision import DTYPES, NAMES, resolve
+from srnet.ops.precision import DTYPES, NAMES, cpu_has_native_bf16, resolve
 
 log = logging.getLogger(__name__)
 PRECISIONS = NAMES  # srnet.ops.precision: the one vocabulary
@@ -51,14 +51,6 @@ BAND_ROWS = 32  # LR rows per band on CPU
 INTRA_BAND_BYTES = (1 << 15) * 56 * 4
 MODES = ("banded", "banded-intra", "plain")  # what DeployedNet.choose picks from
 CL = torch.channels_last
-
-
-def cpu_has_native_bf16() -> bool:
-    """True when oneDNN has native bf16 kernels on this CPU (AVX-512 BF16 or AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 class DeployedNet(nn.Module):
@@ -100,6 +92,8 @@ class DeployedNet(nn.Module):
         self.banded = None  # the CPU float32 fast path, see srnet.deploy.banded
         if device.type == "cpu" and dtype == torch.float32 and centred:
             self.banded = BandedNet(fast, band_rows)
+        if device.type == "cpu":  # no page faults per call on small images: srnet.deploy.heap
+            settle_heap()
 
     def choose(self, kind: str, x: Tensor, run: Callable[[str], object]) -> str:
         """The execution for input x (N, C, H, W): one of :data:`MODES`, or ``plain`` where

@@ -16,6 +16,13 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 NAMES = ("auto", *DTYPES)
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX-512 BF16 or AMX), where bf16 is
+    faster than fp32; elsewhere PyTorch emulates it and it is slower."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
 def resolve(precision: str | None, device: str | torch.device, key: str = "precision",
             asked: object = None) -> str:
     """A name of :data:`DTYPES` for ``precision`` on ``device`` (``auto`` / None picked there);

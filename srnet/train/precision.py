@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from srnet.ops.precision import NAMES, resolve
+from srnet.ops.precision import NAMES, cpu_has_native_bf16, resolve
 
 # Lightning 2's precision flags (lightning.fabric.plugins.precision.precision), plus their aliases.
 LIGHTNING_PRECISIONS = ("64-true", "32-true", "16-true", "16-mixed", "bf16-true", "bf16-mixed",
@@ -30,13 +30,6 @@ KEY = "trainer.precision"
 def on_cuda(accelerator: str = "auto") -> bool:
     """Whether a Trainer with this ``trainer.accelerator`` will train on a CUDA GPU."""
     return str(accelerator or "auto").lower() in CUDA_ACCELERATORS and torch.cuda.is_available()
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes bfloat16 in hardware (AVX-512 BF16 or AMX), where
-    ``bf16-mixed`` is faster than fp32; elsewhere PyTorch emulates it and it is slower."""
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
 def resolve_precision(precision: str | int | None = "auto", accelerator: str = "auto") -> str:

@@ -104,7 +104,7 @@ def test_non_finite_loss_stops_training_naming_step_and_precision(precision) -> 
 @pytest.mark.parametrize("avx512_bf16,amx,expected", [
     (False, False, False), (True, False, True), (False, True, True)])
 def test_native_bf16_cpu_is_read_off_torch(monkeypatch, avx512_bf16, amx, expected) -> None:
-    from srnet.train import precision
+    from srnet.ops import precision
 
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
