@@ -217,6 +217,10 @@ def main(options: dict) -> list[dict]:
                a["patch_size"], paths, a["num_workers"], a["data_dir"], net,
                channels_last=a["channels_last"], compile=a["compile"], subpixel=a["subpixel"],
                devices=a["devices"], degradation=a["degradation"])
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        # Lightning leaves the DDP group up; gloo's threads still running at interpreter exit
+        # ended one CI run with "terminate called without an active exception" (SIGABRT)
+        torch.distributed.destroy_process_group()
     if rank_zero_only.rank != 0:  # the other DDP processes: rank 0 reports
         return rows
     print(f"Training throughput on {rows[0]['device']}, torch {rows[0]['torch']}, "

@@ -6,7 +6,7 @@ pages from the system and gives the top of its heap back once more than its *tri
 lies free there; both start at 128 KiB and grow only when a block served by the system is freed
 (the first to its size, the second to twice that, up to 32 / 64 MiB). Until then every
 call can find its memory given back and touch it again, one page fault per 4 KiB: 4,000-9,000
-faults for a 256x256 image at x2, a third of the time of small calls on the 2-core Xeon, and
+faults for a 256x256 image at x2, up to half the time of small calls on the 2-core Xeon, and
 how many depends on what the process allocated before (``python scripts/benchmark.py
 part=modes`` counts them per call; docs/speed.md).
 
