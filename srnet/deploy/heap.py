@@ -19,6 +19,7 @@ glibc it does nothing.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 
@@ -29,10 +30,17 @@ CEILING = 32 << 20  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit systems
 _done: dict[str, bool] = {}
 
 
+@functools.cache
+def on_glibc() -> bool:
+    """Whether this Python runs on glibc (``platform.libc_ver`` reads the interpreter's binary:
+    asked once)."""
+    return platform.libc_ver()[0] == "glibc"
+
+
 def settle_heap() -> bool:
     """Once per process (glibc, not switched off): free one block just under :data:`CEILING`
     so glibc raises its mmap and trim thresholds. Returns whether it did so now."""
-    if _done or os.environ.get(ENV, "") == "0" or platform.libc_ver()[0] != "glibc":
+    if _done or os.environ.get(ENV, "") == "0" or not on_glibc():
         return False
     _done["settled"] = True
     block = torch.empty(CEILING - (64 << 10), dtype=torch.uint8)  # never touched: no faults
