@@ -35,7 +35,7 @@ EXECUTIONS = ("auto", "banded", "plain")
 MIN_PART_ROWS = 24  # an image is cut into one row part per thread when each gets this many
 NARROW = 24  # networks at most this wide (channels) count as narrow (the re-shaped d=16 family)
 INTRA_PIXELS = 320 * 240  # LR images up to this run whole on intra-op threads (more than 1 thread)
-NARROW_INTRA_PIXELS = 480 * 360  # the same for narrow networks
+NARROW_INTRA_PIXELS = 640 * 480  # the same for narrow networks
 
 
 def rule(n: int, h: int, w: int, threads: int, width: int = 56) -> str:
@@ -43,7 +43,7 @@ def rule(n: int, h: int, w: int, threads: int, width: int = 56) -> str:
     for a network whose widest layer has ``width`` channels.
 
     One thread: the banded engine (activations stay in cache). More: whole images per thread
-    when the batch splits evenly; else images up to 320x240 (480x360 for a narrow network, d=16)
+    when the batch splits evenly; else images up to 320x240 (640x480 for a narrow network, d=16)
     and images too short to split run with every op on all threads (``banded-intra``: 1.1-2x
     faster there on the 2-core Xeon, ``benchmark.py part=modes``, docs/speed.md), larger ones in
     row parts, one per thread (``banded``)."""

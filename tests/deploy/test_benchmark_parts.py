@@ -5,14 +5,16 @@ from srnet.benchmarks.shapes import SHAPES, shape_methods
 
 
 def test_a_shape_runs_only_at_its_scales() -> None:
-    shapes = {k: v for k, v in SHAPES.items() if k in ("slim d16 m5", "slim d16 m5 k6")}
+    names = ("slim d16 m5", "slim d16 m5 k6", "slim d16 m5 k2")
+    shapes = {k: v for k, v in SHAPES.items() if k in names}
     at2 = {k: f for k, (_, f) in shape_methods(2, shapes).items() if k.startswith("srnet")}
     at3 = {k for k in shape_methods(3, shapes) if k.startswith("srnet")}
-    assert set(at2) == {"srnet slim d16 m5", "srnet slim d16 m5 k6"}
-    assert at3 == {"srnet slim d16 m5"}  # the kernel-6 shape is x2's only
-    k8, k6 = at2["srnet slim d16 m5"], at2["srnet slim d16 m5 k6"]
+    assert set(at2) == {f"srnet {k}" for k in names}
+    assert at3 == {"srnet slim d16 m5"}  # the kernel-6 and kernel-2 shapes are x2's only
+    k8, k6, k2 = (at2[f"srnet {k}"] for k in names)
     assert k8["params"] - k6["params"] == 16 * (8 * 8 - 6 * 6)  # the tail's 16 x k x k weights
-    assert k6["macs"] < k8["macs"]
+    assert k6["params"] - k2["params"] == 16 * (6 * 6 - 2 * 2)
+    assert k2["macs"] < k6["macs"] < k8["macs"]
 
 
 def test_modes_times_every_execution_and_counts_page_faults() -> None:

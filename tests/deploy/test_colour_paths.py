@@ -159,9 +159,10 @@ def test_auto_execution_times_nothing_and_follows_the_rule() -> None:
     assert rule(1, 20, 24, 2) == "banded-intra" and rule(1, 240, 320, 2) == "banded-intra"
     assert rule(1, 241, 320, 2) == "banded" and rule(1, 30, 4000, 2) == "banded-intra"  # short
     assert rule(2, 20, 24, 2) == "banded" and rule(1, 20, 24, 1) == "banded"
-    # a narrow (d=16) network: whole images on intra-op threads up to 480x360, then row parts
+    # a narrow (d=16) network: whole images on intra-op threads up to 640x480, then row parts
     assert rule(1, 360, 480, 2, 16) == "banded-intra" and rule(1, 360, 480, 2, 56) == "banded"
-    assert rule(1, 480, 640, 2, 16) == "banded" and rule(2, 107, 160, 2, 16) == "banded"
+    assert rule(1, 480, 640, 2, 16) == "banded-intra" and rule(1, 481, 640, 2, 16) == "banded"
+    assert rule(2, 107, 160, 2, 16) == "banded"
 
 
 def test_measured_execution_is_measured_and_cached() -> None:
