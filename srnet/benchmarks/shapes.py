@@ -30,9 +30,9 @@ SHAPES = {
     "slim d16 m4": {"d": 16, "s": None, "m": 4, "first_kernel": 3, "shrink": False},
     "slim d16 m5": {"d": 16, "s": None, "m": 5, "first_kernel": 3, "shrink": False},
     "slim d16 m5 k6": {"d": 16, "s": None, "m": 5, "first_kernel": 3, "shrink": False,
-                       "tail_kernel": 6, "scales": (2,)},
+                       "tail_kernel": 6, "scales": (2,)},  # the shipped x2
     "slim d16 m5 k2": {"d": 16, "s": None, "m": 5, "first_kernel": 3, "shrink": False,
-                       "tail_kernel": 2, "scales": (2,)},  # a 1x1 phase tail
+                       "tail_kernel": 2, "scales": (2,)},  # a 1x1 phase tail (not shipped)
     "slim d24 m4": {"d": 24, "s": None, "m": 4, "first_kernel": 3, "shrink": False},
     "slim d32 m4": {"d": 32, "s": None, "m": 4, "first_kernel": 3, "shrink": False},
 }
