@@ -38,6 +38,7 @@ from torch import Tensor, nn
 
 from srnet.deploy.banded import BandedNet
 from srnet.deploy.heap import settle_heap
+from srnet.deploy.ops import FastConv
 from srnet.deploy.plan import MAX_PLAIN_PIXELS, MIN_PART_ROWS, Planner, rule, shape_class
 from srnet.nets.reparam import PhaseConvTail, reparameterize
 from srnet.nets.skip import RADIUS
@@ -89,9 +90,11 @@ class DeployedNet(nn.Module):
                                                          strict=True))
         self.width = max(m.out_channels for m in fast.body.modules()  # for the rule
                          if isinstance(m, nn.Conv2d))
-        self.banded = None  # the CPU float32 fast path, see srnet.deploy.banded
+        self.banded = self.skip_conv = None  # the CPU float32 fast path, see srnet.deploy.banded
         if device.type == "cpu" and dtype == torch.float32 and centred:
             self.banded = BandedNet(fast, band_rows)
+            if fast.skip is not None and self.channels == 1:  # pre-packed, its add fused
+                self.skip_conv = FastConv(fast.skip.weight, None, (0, 0))
         if device.type == "cpu":  # no page faults per call on small images: srnet.deploy.heap
             settle_heap()
 
@@ -137,6 +140,9 @@ class DeployedNet(nn.Module):
             return y
         k = self.scale * self.scale * self.channels
         x = F.pad(x.to(y.device, y.dtype), (RADIUS, RADIUS, *pad), mode="replicate")
+        if (self.skip_conv is not None and y.dtype == torch.float32 and y.shape[1] == k
+                and y.is_contiguous(memory_format=CL)):  # x2's phases: one call, no temporary
+            return self.skip_conv.add_into(y, x)
         y[:, :k] += F.conv2d(x, skip.weight.to(y.dtype), groups=self.channels)
         return y
 

@@ -199,3 +199,21 @@ def test_intra_bands_hold_the_same_bytes_at_any_width() -> None:
     assert (wide.width, slim.width) == (56, 16)
     assert wide.intra_rows(256) == 128 and slim.intra_rows(256) == 448
     assert slim.intra_rows(10**6) == slim.banded.band_rows
+
+
+@pytest.mark.parametrize("scale", [2, 3])
+def test_skip_added_by_the_fused_convolution_equals_the_plain_one(scale: int) -> None:
+    fast = deploy(_net(scale, d=16, s=16, m=1, first_kernel=3, shrink=False, skip="bicubic"))
+    assert fast.skip_conv is not None
+    calls, add_into = [], fast.skip_conv.add_into
+    fast.skip_conv.add_into = lambda *a: calls.append(1) or add_into(*a)
+    x = torch.rand(2, 1, 30, 26)
+    for mode in MODES:  # x2: the phases are s*s channels (fused); x3's banded ones are widened
+        fused = fast.forward_phases(x, mode)
+        conv, fast.skip_conv = fast.skip_conv, None
+        try:
+            plain = fast.forward_phases(x, mode)
+        finally:
+            fast.skip_conv = conv
+        torch.testing.assert_close(fused, plain, atol=1e-5, rtol=1e-5)
+    assert len(calls) >= (len(MODES) if scale == 2 else 1)  # x3: the plain network's phases
