@@ -46,20 +46,21 @@ def opencv_superres(scale: int, threads: int | None = None):
     try:
         import cv2
     except ImportError:
-        return None, "opencv skipped: `pip install opencv-contrib-python-headless` to compare"
+        return None, "opencv skipped: `pip install -e '.[peers]'` (OpenCV 4 contrib) to compare"
     path = OPENCV_MODELS / f"FSRCNN_x{scale}.pb"
     # opencv-python-headless has a stub-only cv2.dnn_superres (type hints): ask for the class
     if not path.is_file() or not hasattr(getattr(cv2, "dnn_superres", None),
                                          "DnnSuperResImpl_create"):
         return None, (f"opencv skipped: {path} or cv2.dnn_superres missing "
-                      f"(`pip install opencv-contrib-python-headless`)")
+                      f"(`pip install -e '.[peers]'`: OpenCV 4 contrib)")
     if threads:
         cv2.setNumThreads(threads)
     sr = cv2.dnn_superres.DnnSuperResImpl_create()
     try:
         sr.readModel(str(path))
     except cv2.error as e:  # OpenCV 5 reads no TensorFlow .pb files
-        return None, f"opencv skipped: OpenCV {cv2.__version__} cannot read {path.name}: {e}"
+        return None, (f"opencv skipped: OpenCV {cv2.__version__} cannot read {path.name}: {e} "
+                      f"(`pip install 'opencv-contrib-python-headless<5'`)")
     sr.setModel("fsrcnn", scale)
     return sr, ""
 
