@@ -60,7 +60,7 @@ def opencv_superres(scale: int, threads: int | None = None):
         sr.readModel(str(path))
     except cv2.error as e:  # OpenCV 5 reads no TensorFlow .pb files
         return None, (f"opencv skipped: OpenCV {cv2.__version__} cannot read {path.name}: {e} "
-                      f"(`pip install 'opencv-contrib-python-headless<5'`)")
+                      f"(`pip install -e '.[peers]'`: OpenCV 4 contrib)")
     sr.setModel("fsrcnn", scale)
     return sr, ""
 
