@@ -41,18 +41,21 @@ def cpu_name() -> str:
     return name
 
 
+OPENCV_HINT = "`pip install -e '.[peers]'`: OpenCV 4 contrib"  # 5 reads no TensorFlow .pb
+
+
 def opencv_superres(scale: int, threads: int | None = None):
     """(OpenCV's ``DnnSuperResImpl`` FSRCNN for ``scale``, or None, note on why not)."""
     try:
         import cv2
     except ImportError:
-        return None, "opencv skipped: `pip install -e '.[peers]'` (OpenCV 4 contrib) to compare"
+        return None, f"opencv skipped: no cv2 ({OPENCV_HINT})"
     path = OPENCV_MODELS / f"FSRCNN_x{scale}.pb"
     # opencv-python-headless has a stub-only cv2.dnn_superres (type hints): ask for the class
     if not path.is_file() or not hasattr(getattr(cv2, "dnn_superres", None),
                                          "DnnSuperResImpl_create"):
         return None, (f"opencv skipped: {path} or cv2.dnn_superres missing "
-                      f"(`pip install -e '.[peers]'`: OpenCV 4 contrib)")
+                      f"({OPENCV_HINT})")
     if threads:
         cv2.setNumThreads(threads)
     sr = cv2.dnn_superres.DnnSuperResImpl_create()
@@ -60,7 +63,7 @@ def opencv_superres(scale: int, threads: int | None = None):
         sr.readModel(str(path))
     except cv2.error as e:  # OpenCV 5 reads no TensorFlow .pb files
         return None, (f"opencv skipped: OpenCV {cv2.__version__} cannot read {path.name}: {e} "
-                      f"(`pip install -e '.[peers]'`: OpenCV 4 contrib)")
+                      f"({OPENCV_HINT})")
     sr.setModel("fsrcnn", scale)
     return sr, ""
 
