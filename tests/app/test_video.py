@@ -205,6 +205,13 @@ def test_interrupt_leaves_nothing_under_the_output_name(tmp_path, weights, monke
     assert f"interrupted: {src} was not written" in capsys.readouterr().err
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """SIGINT as a terminal delivers it. A test run started in the background (``cmd &`` from a
+    script) hands its children SIGINT ignored, and Python keeps an inherited "ignore" (as
+    ``nohup ... &`` users want), so the child would not see the Ctrl-C this test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("frames", [150, 600])
 def test_ctrl_c_of_the_command_leaves_nothing(tmp_path, weights, frames):
@@ -215,7 +222,7 @@ def test_ctrl_c_of_the_command_leaves_nothing(tmp_path, weights, frames):
     proc = subprocess.Popen([sys.executable, str(ROOT / "infer.py"), f"input={src}",
                              f"output={out}", f"ckpt_path={weights}", "video.batch=1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
-                            cwd=tmp_path)
+                            cwd=tmp_path, preexec_fn=_ctrl_c_as_at_a_terminal)
     deadline = time.monotonic() + 300
     while not (out.is_dir() and any(out.iterdir())) and time.monotonic() < deadline:
         time.sleep(0.02)  # the temporary file appears when encoding starts
